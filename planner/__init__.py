@@ -1,0 +1,1 @@
+"""Capacity planner for mixed domestic/NVIDIA accelerator fleets."""

@@ -1,0 +1,76 @@
+"""Shared pydantic base and the sourced number every catalog figure is stored as."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Confidence = Literal["spec", "measured", "reported", "roadmap", "assumption", "derived"]
+"""How far to trust a figure: a data sheet, a public benchmark, press/analyst, an announced
+part, a planner assumption stated in the data, or arithmetic on other sourced figures."""
+
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+class Strict(BaseModel):
+    """Base for every input model: unknown fields are errors, numbers must be finite."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=False)
+
+
+def normalise_date(value: object) -> str:
+    """Accept YAML dates or 'YYYY', 'YYYY-MM', 'YYYY-MM-DD' strings; store as a string."""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int) and 1990 <= value <= 2100:
+        return str(value)
+    if isinstance(value, str) and _DATE.match(value.strip()):
+        return value.strip()
+    raise ValueError("expected a date such as 2025-12-08, 2025-12 or 2025")
+
+
+def date_floor(value: str) -> dt.date:
+    """The earliest day a partial date can mean (2025-12 -> 2025-12-01)."""
+    parts = [int(p) for p in value.split("-")]
+    while len(parts) < 3:
+        parts.append(1)
+    return dt.date(parts[0], parts[1], parts[2])
+
+
+class Alternative(Strict):
+    """A value another source gives for the same quantity, kept for the record."""
+
+    value: float | None
+    source: str = Field(min_length=3)
+    date: str
+    confidence: Confidence
+    note: str | None = None
+
+    _date = field_validator("date", mode="before")(normalise_date)
+
+
+class Sourced(Strict):
+    """A number with its provenance. ``value: null`` means nothing public was found."""
+
+    value: float | None
+    source: str = Field(min_length=3, description="URL or document the figure comes from")
+    date: str = Field(description="when the source published the figure (YYYY[-MM[-DD]])")
+    confidence: Confidence
+    note: str | None = None
+    alternatives: list[Alternative] = Field(default_factory=list)
+
+    _date = field_validator("date", mode="before")(normalise_date)
+
+    @property
+    def known(self) -> bool:
+        return self.value is not None
+
+    def require(self) -> float:
+        if self.value is None:
+            raise ValueError("value is not known")
+        return self.value
