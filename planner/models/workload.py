@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic import Discriminator, Field, PrivateAttr, Tag, model_validator
 
 from planner.models.base import Strict
 from planner.models.catalog import Location, Measure, ModelArch, Precision
@@ -114,6 +114,9 @@ class Workload(Strict):
     existing_fleet: list[ExistingUnits] = Field(default_factory=list)
     objective: Objective = "min_tco"
 
+    _origin: Any = PrivateAttr(default=None)
+    """The YAML document it was read from (file and line map), when read from a file."""
+
     @model_validator(mode="after")
     def _kind_fields(self) -> Workload:
         if self.kind == "inference":
@@ -126,6 +129,8 @@ class Workload(Strict):
             raise ValueError(f"a {self.kind} workload needs: {', '.join(missing)}")
         if stray:
             raise ValueError(f"a {self.kind} workload does not take: {', '.join(stray)}")
+        if self.objective == "max_throughput" and self.kind == "training":
+            raise ValueError("objective max_throughput applies to inference workloads")
         if self.objective == "max_throughput" and (
             self.constraints.budget is None
             or (self.constraints.budget.total is None and self.constraints.budget.capex is None)

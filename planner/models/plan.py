@@ -1,0 +1,159 @@
+"""The plan a solve returns: line items, totals, constraints, solver facts, warnings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Status = Literal["OPTIMAL", "FEASIBLE", "INFEASIBLE", "NO_SOLUTION", "MODEL_INVALID"]
+
+
+class Out(BaseModel):
+    """Output models: strict like the inputs, serialised in a stable field order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class CostLines(Out):
+    """Money in USD over the plan's horizon (training: over the run)."""
+
+    capex: float = 0.0
+    levy: float = 0.0
+    subsidy: float = 0.0
+    energy: float = 0.0
+    electricity_subsidy: float = 0.0
+    rental: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return self.capex + self.levy - self.subsidy + self.energy - self.electricity_subsidy + self.rental
+
+
+class LineItem(Out):
+    offer: str
+    accelerator: str
+    accelerator_name: str
+    vendor: str
+    origin: Literal["domestic", "foreign"]
+    mode: Literal["purchase", "rental"]
+    location: Literal["onshore", "offshore"]
+    site: str
+    unit_kind: str
+    devices_per_unit: int
+    existing_units: int
+    new_units: int
+    units: int
+    devices: int
+    role: str = Field(description="'replicas' (inference), 'training pool' or 'idle existing fleet'")
+    tp: int | None = None
+    pp: int | None = None
+    devices_per_replica: int | None = None
+    replicas: int | None = None
+    batch_per_replica: int | None = None
+    requests_per_s: float = 0.0
+    output_tokens_per_s: float = 0.0
+    training_days: float | None = None
+    power_kw: float = 0.0
+    costs: CostLines = Field(default_factory=CostLines)
+    total_usd: float = 0.0
+
+
+class Totals(Out):
+    tco_usd: float
+    capex_usd: float
+    levy_usd: float
+    subsidy_usd: float
+    energy_usd: float
+    electricity_subsidy_usd: float
+    rental_usd: float
+    power_kw: float
+    power_kw_by_site: dict[str, float]
+    devices: int
+    domestic_devices: int
+    domestic_share: dict[str, float] = Field(description="by devices, compute, throughput, spend")
+    domestic_share_measure: str | None = None
+    required_requests_per_s: float | None = None
+    delivered_requests_per_s: float | None = None
+    delivered_output_tokens_per_s: float | None = None
+    training_days: float | None = None
+    deadline_days: float | None = None
+    currency_shown: str = "USD"
+    fx_cny_per_usd: float | None = None
+
+
+class ConstraintRow(Out):
+    name: str = Field(description="family:entity, e.g. power:ningxia-zhongwei")
+    family: str
+    description: str
+    sense: Literal["<=", ">=", "=="]
+    limit: float
+    used: float
+    slack: float
+    unit: str
+    binding: bool
+
+
+class SolverInfo(Out):
+    status: Status
+    objective: str
+    objective_value: float | None
+    best_bound: float | None
+    gap: float | None
+    solve_time_s: float
+    wall_time_s: float
+    time_limit_s: float
+    workers: int
+    seed: int
+    stages: list[str]
+    variables: int
+    constraints: int
+    money_resolution_usd: float
+    max_rounding_error_usd: float
+
+
+class Explanation(Out):
+    """Why no plan exists: a minimal set of constraints that cannot all hold."""
+
+    summary: str
+    core: list[str] = Field(default_factory=list)
+    details: list[str] = Field(default_factory=list)
+    repairs: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Plan(Out):
+    workload: str
+    kind: Literal["training", "inference"]
+    model: str
+    status: Status
+    objective: str
+    line_items: list[LineItem] = Field(default_factory=list)
+    totals: Totals | None = None
+    constraints: list[ConstraintRow] = Field(default_factory=list)
+    solver: SolverInfo
+    warnings: list[str] = Field(default_factory=list)
+    assumptions: list[str] = Field(default_factory=list)
+    sources: dict[str, str] = Field(default_factory=dict, description="figure -> source")
+    explanation: Explanation | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("OPTIMAL", "FEASIBLE")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data in a stable order."""
+        return self.model_dump(mode="json")
+
+    def to_frame(self) -> pd.DataFrame:
+        """Line items as a pandas DataFrame, one row per offer and site."""
+        import pandas as pd
+
+        rows = []
+        for item in self.line_items:
+            row = item.model_dump(exclude={"costs"})
+            row.update({f"{k}_usd": v for k, v in item.costs.model_dump().items()})
+            rows.append(row)
+        return pd.DataFrame(rows)

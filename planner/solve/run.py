@@ -1,0 +1,144 @@
+"""Build the CP-SAT model from a prepared problem, solve it in stages, report status as a value."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from planner.solve.builder import Builder
+from planner.solve.families import FAMILIES
+from planner.solve.objective import stages
+from planner.solve.problem import Problem
+
+log = logging.getLogger(__name__)
+
+_STATUS = {
+    cp_model.OPTIMAL: "OPTIMAL",
+    cp_model.FEASIBLE: "FEASIBLE",
+    cp_model.INFEASIBLE: "INFEASIBLE",
+    cp_model.MODEL_INVALID: "MODEL_INVALID",
+    cp_model.UNKNOWN: "NO_SOLUTION",
+}
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """Explicit solver settings: the same settings and input always give the same plan."""
+
+    time_limit_s: float = 10.0
+    workers: int = 4
+    seed: int = 0
+    log_search: bool = False
+
+
+@dataclass
+class SolveResult:
+    status: str
+    solution: dict[str, int]
+    objective_value: float | None
+    best_bound: float | None
+    solve_time_s: float
+    wall_time_s: float
+    stages: list[str]
+    builder: Builder
+    interrupted: bool = False
+    stage_values: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def gap(self) -> float | None:
+        if self.objective_value is None or self.best_bound is None:
+            return None
+        if self.objective_value == 0:
+            return 0.0 if self.best_bound == 0 else None
+        return abs(self.objective_value - self.best_bound) / abs(self.objective_value)
+
+
+def build(problem: Problem, explain: bool = False) -> Builder:
+    b = Builder(problem, explain=explain)
+    b.make_variables()
+    for family in FAMILIES:
+        family(b)
+    return b
+
+
+def _solver(options: SolverOptions, time_left: float) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.01, time_left)
+    solver.parameters.num_workers = options.workers
+    solver.parameters.random_seed = options.seed
+    solver.parameters.log_search_progress = options.log_search
+    return solver
+
+
+def _values(b: Builder, solver: cp_model.CpSolver) -> dict[str, int]:
+    out = {f"n:{k}": int(solver.value(v)) for k, v in b.n.items()}
+    out.update({f"x:{k}": int(solver.value(v)) for k, v in b.x.items()})
+    return out
+
+
+def solve_problem(problem: Problem, options: SolverOptions) -> SolveResult:
+    """Stage 1 decides status and objective; later stages only break ties within it."""
+    start = time.perf_counter()
+    b = build(problem)
+    model = b.model
+    plan_stages = stages(b)
+    solution: dict[str, int] = {}
+    status = "NO_SOLUTION"
+    objective_value: float | None = None
+    bound: float | None = None
+    solve_time = 0.0
+    done: list[str] = []
+    stage_values: dict[str, float] = {}
+    for index, stage in enumerate(plan_stages):
+        if stage.maximize:
+            model.maximize(stage.expr)
+        else:
+            model.minimize(stage.expr)
+        if solution:
+            model.clear_hints()
+            for k, v in b.n.items():
+                model.add_hint(v, solution[f"n:{k}"])
+            for k, v in b.x.items():
+                model.add_hint(v, solution[f"x:{k}"])
+        left = options.time_limit_s - (time.perf_counter() - start)
+        if index > 0 and left <= 0.01:
+            log.info("time limit reached before tie-break stage %s; keeping the plan found", stage.name)
+            break
+        solver = _solver(options, left)
+        code = solver.solve(model)
+        solve_time += solver.wall_time
+        name = _STATUS.get(code, "NO_SOLUTION")
+        log.info("stage %s: %s in %.3fs", stage.name, name, solver.wall_time)
+        if index == 0:
+            status = name
+            if name not in ("OPTIMAL", "FEASIBLE"):
+                break
+            objective_value = solver.objective_value
+            bound = solver.best_objective_bound
+        elif name not in ("OPTIMAL", "FEASIBLE"):
+            break
+        solution = _values(b, solver)
+        value = int(round(solver.objective_value))
+        stage_values[stage.name] = float(value)
+        done.append(stage.name)
+        # hold this stage at what was reached before optimising the next one
+        if stage.maximize:
+            model.add(stage.expr >= value)
+        else:
+            model.add(stage.expr <= value)
+        if name != "OPTIMAL":
+            break
+    return SolveResult(
+        status=status,
+        solution=solution,
+        objective_value=objective_value,
+        best_bound=bound,
+        solve_time_s=solve_time,
+        wall_time_s=time.perf_counter() - start,
+        stages=done,
+        builder=b,
+        stage_values=stage_values,
+    )
