@@ -91,7 +91,11 @@ def resolve(workload: Workload, catalog: Catalog) -> ResolvedWorkload:
             chosen[pid] = catalog.policies[pid]
 
     # sites
-    onshore = sorted(s.id for s in catalog.sites.values() if s.location == "onshore")
+    onshore = sorted(
+        s.id
+        for s in catalog.sites.values()
+        if s.location == "onshore" and s.electricity_price is not None and s.electricity_price.value is not None
+    )
     sites = tuple(workload.sites) if workload.sites is not None else tuple(onshore)
     for i, sid in enumerate(workload.sites or []):
         if sid not in catalog.sites:

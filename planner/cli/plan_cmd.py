@@ -1,0 +1,55 @@
+"""``plan WORKLOAD.yaml``: the default command."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from planner.cli.app import app, configure_logging, guarded
+
+CatalogOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--catalog", "-c", help="Extra catalog file (your own quotes); repeatable, later wins."),
+]
+Currency = Annotated[str, typer.Option("--currency", help="Currency for money: USD or CNY.")]
+
+
+@app.command("run", hidden=True)
+def run(
+    workload: Annotated[Path, typer.Argument(help="Workload YAML file.", show_default=False)],
+    catalog: CatalogOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the whole plan as JSON.")] = False,
+    currency: Currency = "USD",
+    time_limit: Annotated[float, typer.Option("--time-limit", min=0.01, help="Solver time limit, seconds.")] = 10.0,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Solver worker threads.")] = 4,
+    seed: Annotated[int, typer.Option("--seed", help="Solver random seed.")] = 0,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what the planner does.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+) -> None:
+    """Find the cheapest fleet that meets WORKLOAD (exit 0 plan, 1 infeasible, 2 bad input, 3 time limit)."""
+    configure_logging(verbose)
+    if currency not in ("USD", "CNY"):
+        raise typer.BadParameter("use USD or CNY", param_hint="--currency")
+
+    def body() -> int:
+        import planner
+        from planner.report.json_out import to_json
+        from planner.report.money import Money
+        from planner.report.terminal import render
+
+        cat = planner.load_catalog(list(catalog or []))
+        result = planner.plan(workload, cat, time_limit_s=time_limit, workers=workers, seed=seed)
+        if json_out:
+            typer.echo(to_json(result), nl=False)
+        else:
+            fx = cat.fx_cny_per_usd.value if cat.fx_cny_per_usd else None
+            render(result, Console(width=None if sys.stdout.isatty() else 150), Money(currency, fx))
+        return {"OPTIMAL": 0, "FEASIBLE": 0, "INFEASIBLE": 1, "NO_SOLUTION": 3}.get(result.status, 4)
+
+    code = guarded(body, debug)
+    if code:
+        raise typer.Exit(code)

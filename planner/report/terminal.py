@@ -1,0 +1,166 @@
+"""The plan as rich tables for a terminal: the fleet, the totals, the constraints, the caveats."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from planner.models.plan import Plan
+from planner.report.money import Money
+
+
+def _fleet(plan: Plan, money: Money) -> Table:
+    t = Table(title="Fleet", title_justify="left", header_style="bold")
+    t.add_column("Accelerator")
+    t.add_column("Origin")
+    t.add_column("How · where")
+    t.add_column("Units", justify="right")
+    t.add_column("Devices", justify="right")
+    if plan.kind == "inference":
+        t.add_column("Replica", justify="right")
+        t.add_column("Replicas", justify="right")
+        t.add_column("req/s", justify="right")
+    else:
+        t.add_column("Pool tp×pp×dp", justify="right")
+        t.add_column("Days", justify="right")
+    t.add_column(f"Total {money.currency}", justify="right")
+    for li in plan.line_items:
+        units = f"{li.units:,} {li.unit_kind}" + ("s" if li.units != 1 else "")
+        if li.existing_units:
+            units += f" ({li.existing_units:,} owned)"
+        how = f"{'buy' if li.mode == 'purchase' else 'rent'} · {li.site}"
+        row = [f"{li.accelerator_name} [dim]({li.vendor})[/dim]", li.origin, how, units, f"{li.devices:,}"]
+        if plan.kind == "inference":
+            if li.devices_per_replica:
+                row += [f"{li.devices_per_replica} dev (tp{li.tp}×pp{li.pp}, batch {li.batch_per_replica})",
+                        f"{li.replicas:,}", f"{li.requests_per_s:,.1f}"]
+            else:
+                row += [f"[dim]{li.role}[/dim]", "-", "-"]
+        elif li.training_days is not None and li.tp:
+            dp = li.devices // (li.tp * (li.pp or 1))
+            row += [f"{li.tp}×{li.pp}×{dp}", f"{li.training_days:.1f}"]
+        else:
+            row += [f"[dim]{li.role}[/dim]", "-"]
+        row.append(money.short(li.total_usd))
+        t.add_row(*row)
+    return t
+
+
+def _costs(plan: Plan, money: Money) -> Table:
+    t = Table(title=f"Cost lines ({money.currency})", title_justify="left", header_style="bold")
+    t.add_column("Accelerator")
+    t.add_column("Where")
+    for name in ("Capex", "Levy", "Subsidy", "Energy", "Elec. subsidy", "Rental", "Total"):
+        t.add_column(name, justify="right")
+    for li in plan.line_items:
+        c = li.costs
+        t.add_row(
+            li.accelerator_name, li.site, money.short(c.capex), money.short(c.levy), money.short(-c.subsidy),
+            money.short(c.energy), money.short(-c.electricity_subsidy), money.short(c.rental),
+            money.short(li.total_usd),
+        )
+    return t
+
+
+def _totals(plan: Plan, money: Money) -> Table:
+    tot = plan.totals
+    assert tot is not None
+    t = Table(title="Totals", title_justify="left", show_header=False, box=None, padding=(0, 2))
+    t.add_column(style="bold")
+    t.add_column(justify="right")
+    horizon = "over the run" if plan.kind == "training" else "over the horizon"
+    t.add_row(f"TCO {horizon}", money.full(tot.tco_usd))
+    t.add_row("  capex (purchases)", money.full(tot.capex_usd))
+    t.add_row("  export levy", money.full(tot.levy_usd))
+    t.add_row("  purchase subsidies", money.full(-tot.subsidy_usd))
+    t.add_row("  energy", money.full(tot.energy_usd))
+    t.add_row("  electricity subsidies", money.full(-tot.electricity_subsidy_usd))
+    t.add_row("  rental", money.full(tot.rental_usd))
+    sites = ", ".join(f"{s} {kw:,.0f}" for s, kw in tot.power_kw_by_site.items()) or "none hosted"
+    t.add_row("Power (kW, with PUE)", f"{tot.power_kw:,.0f}  ({sites})")
+    measure = tot.domestic_share_measure
+    shares = "  ".join(
+        f"{'[b]' if m == measure else ''}{m} {v:.1%}{'[/b]' if m == measure else ''}"
+        for m, v in tot.domestic_share.items()
+    )
+    t.add_row("Domestic share", Text.from_markup(shares))
+    t.add_row("Devices", f"{tot.devices:,} ({tot.domestic_devices:,} domestic)")
+    if plan.kind == "inference":
+        t.add_row(
+            "Throughput",
+            f"{tot.delivered_requests_per_s or 0:,.1f} req/s delivered vs {tot.required_requests_per_s or 0:,.1f} required"
+            f"  ({tot.delivered_output_tokens_per_s or 0:,.0f} output tok/s)",
+        )
+    else:
+        t.add_row("Training time", f"{tot.training_days or 0:.1f} days vs deadline {tot.deadline_days or 0:g}")
+    if money.currency == "CNY" and tot.fx_cny_per_usd:
+        t.add_row("Exchange rate", f"{tot.fx_cny_per_usd:g} CNY per USD")
+    return t
+
+
+def _constraints(plan: Plan) -> Table:
+    t = Table(title="Constraints", title_justify="left", header_style="bold")
+    for name, justify in (("Constraint", "left"), ("Limit", "right"), ("Used", "right"), ("Slack", "right"),
+                          ("Binds", "center")):
+        t.add_column(name, justify=justify)  # type: ignore[arg-type]
+    idle_power = [c for c in plan.constraints if c.family == "power" and c.used == 0 and c.name != "power:total"]
+    for c in plan.constraints:
+        if c in idle_power:
+            continue
+        if c.family == "ban":
+            t.add_row(f"{c.name} [dim]{c.description}[/dim]", "forbidden", "none used" if c.used == 0 else f"{c.used:g}",
+                      "-", "")
+            continue
+        fmt = _fmt(c.unit)
+        t.add_row(
+            f"{c.name} [dim]{c.description}[/dim]",
+            f"{c.sense} {fmt(c.limit)}",
+            fmt(c.used),
+            fmt(c.slack),
+            "[bold yellow]yes[/bold yellow]" if c.binding else "no",
+        )
+    if idle_power:
+        t.add_row(f"[dim]power at {len(idle_power)} other site(s): unused[/dim]", "", "", "", "")
+    return t
+
+
+def _fmt(unit: str):  # type: ignore[no-untyped-def]
+    if unit in ("share", "ratio"):
+        return lambda v: f"{v:.1%}" if unit == "share" else f"{v:.2f}"
+    if unit == "USD":
+        return lambda v: f"{v / 1e6:,.2f} M USD"
+    return lambda v: f"{v:,.1f} {unit}"
+
+
+def render(plan: Plan, console: Console, money: Money) -> None:
+    """Print a plan (or why there is none) to ``console``."""
+    s = plan.solver
+    head = f"[bold]{plan.workload}[/bold] · {plan.model} · {plan.kind} · objective {plan.objective}"
+    status_style = {"OPTIMAL": "green", "FEASIBLE": "yellow"}.get(plan.status, "red")
+    status = f"[{status_style}]{plan.status}[/{status_style}]"
+    if plan.status == "FEASIBLE" and s.gap is not None:
+        status += f" (gap {s.gap:.2%}, bound {s.best_bound:,.0f})"
+    console.print(Panel(f"{head}\nsolver: {status} in {s.solve_time_s:.2f} s "
+                        f"({s.variables} variables, {s.constraints} constraints, "
+                        f"{s.workers} workers, seed {s.seed})", expand=False))
+    if plan.ok and plan.totals is not None:
+        console.print(_fleet(plan, money))
+        console.print(_costs(plan, money))
+        console.print(_totals(plan, money))
+        console.print(_constraints(plan))
+    elif plan.explanation is not None:
+        ex = plan.explanation
+        body = [Text(f"No plan: {ex.summary}.", style="bold red")]
+        if ex.core:
+            body.append(Text("Conflicting constraints: " + ", ".join(ex.core)))
+        for line in ex.details:
+            body.append(Text(f"• {line}", style="dim"))
+        for r in ex.repairs:
+            body.append(Text(f"fix: {r.get('text', r)}"))
+        console.print(Panel(Group(*body), title="Infeasible", border_style="red"))
+    if plan.warnings:
+        console.print(Text("Warnings", style="bold yellow"))
+        for w in plan.warnings:
+            console.print(Text(f"  ! {w}", style="yellow"))
