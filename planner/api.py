@@ -8,12 +8,14 @@ from pathlib import Path
 
 from planner.catalog.store import Catalog, load_catalog
 from planner.catalog.workload_file import load_workload, resolve
+from planner.errors import VerificationError
 from planner.models.plan import Plan
 from planner.models.workload import Workload
 from planner.solve.explain import explain
 from planner.solve.extract import to_plan
 from planner.solve.prepare import prepare
 from planner.solve.run import SolverOptions, solve_problem
+from planner.verify import verify
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +28,14 @@ def plan(
     workers: int = 4,
     seed: int = 0,
     explain_infeasible: bool = True,
+    check: bool = True,
 ) -> Plan:
     """The cheapest fleet that meets the workload (or why none exists).
 
     Status is part of the result (``plan.status``): OPTIMAL, FEASIBLE (with gap), INFEASIBLE
     (with ``plan.explanation``) or NO_SOLUTION (time limit). Invalid input raises InputError.
+    Every plan found is re-checked by :func:`planner.verify.verify`; a failure raises
+    VerificationError, never returns a wrong plan.
     """
     if isinstance(workload, (str, os.PathLike, Path)):
         workload = load_workload(workload)
@@ -55,6 +60,13 @@ def plan(
     )
     if result.status == "INFEASIBLE" and explain_infeasible:
         out.explanation = explain(problem, options)
+    if check:
+        failures = verify(out, workload, catalog)
+        if failures:
+            raise VerificationError(
+                "the independent verifier rejected the plan (a planner bug, please report it):\n  "
+                + "\n  ".join(failures[:20])
+            )
     return out
 
 

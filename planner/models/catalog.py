@@ -123,6 +123,11 @@ class Offer(Strict):
     supply_cap_units: Sourced | None = None
     lead_time_weeks: Sourced | None = None
     max_cluster_devices: Sourced | None = None
+    scale_up_domain: Sourced | None = Field(
+        default=None,
+        description="devices in one scale-up domain for this packaging, when it differs from the part's "
+        "(a 910C in an 8-package server vs. a CloudMatrix 384 supernode)",
+    )
     requires_policy: str | None = Field(
         default=None, description="offer only usable when this policy pack is switched on"
     )

@@ -132,10 +132,9 @@ class Workload(Strict):
         if self.objective == "max_throughput" and self.kind == "training":
             raise ValueError("objective max_throughput applies to inference workloads")
         if self.objective == "max_throughput" and (
-            self.constraints.budget is None
-            or (self.constraints.budget.total is None and self.constraints.budget.capex is None)
+            self.constraints.budget is None or self.constraints.budget.total is None
         ):
-            raise ValueError("objective max_throughput needs a budget")
+            raise ValueError("objective max_throughput needs constraints.budget.total (a capex budget leaves rentals unbounded)")
         return self
 
     @property

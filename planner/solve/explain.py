@@ -13,7 +13,7 @@ from ortools.sat.python import cp_model
 
 from planner.models.plan import Explanation
 from planner.solve.problem import Problem
-from planner.solve.run import SolverOptions, build
+from planner.solve.run import SolverOptions, build, make_solver
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +24,7 @@ STRUCTURAL = ("capacity:",)
 def _infeasible(model: cp_model.CpModel, literals: list[cp_model.IntVar], options: SolverOptions) -> tuple[bool, list[int]]:
     model.clear_assumptions()
     model.add_assumptions(literals)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = max(0.5, options.time_limit_s / 4)
-    solver.parameters.random_seed = options.seed
+    solver = make_solver(SolverOptions(options.time_limit_s, 1, options.seed), max(0.5, options.time_limit_s / 4))
     status = solver.solve(model)
     if status == cp_model.INFEASIBLE:
         return True, list(solver.sufficient_assumptions_for_infeasibility())

@@ -13,8 +13,17 @@ BINDING_TOLERANCE = 0.01
 """A constraint 'binds' when its slack is under 1 % of its limit (or exactly zero)."""
 
 
-def _scaled(lines: CostLines, fraction: float) -> CostLines:
-    return CostLines(**{k: v * fraction for k, v in lines.model_dump().items()})
+def _share(lines: CostLines, new_fraction: float, unit_fraction: float) -> CostLines:
+    """A line's part of its group's costs: purchases and rentals follow its new units,
+    running costs (energy) follow all its units."""
+    return CostLines(
+        capex=lines.capex * new_fraction,
+        levy=lines.levy * new_fraction,
+        subsidy=lines.subsidy * new_fraction,
+        rental=lines.rental * new_fraction,
+        energy=lines.energy * unit_fraction,
+        electricity_subsidy=lines.electricity_subsidy * unit_fraction,
+    )
 
 
 def _item(g: Group, c: Candidate | None, units: int, new: int, costs: CostLines, role: str, p: Problem) -> LineItem:
@@ -61,7 +70,6 @@ def line_items(p: Problem, sol: dict[str, int]) -> list[LineItem]:
         if owned == 0:
             continue
         costs = measure.group_costs(p, sol, g)
-        new_left = measure.new_units(sol, g)
         existing_left = g.existing_units
         used: list[tuple[Candidate, int]] = []
         for c in p.candidates_of(key):
@@ -74,17 +82,17 @@ def line_items(p: Problem, sol: dict[str, int]) -> list[LineItem]:
         ]
         if idle > 0:
             parts.append((None, idle, "idle existing fleet" if g.existing_units else "spare"))
+        bought = measure.new_units(sol, g)
         for c, units, role in parts:
             from_existing = min(existing_left, units)
             existing_left -= from_existing
             new = units - from_existing
-            new_left -= new
-            share = units / owned
-            if p.kind == "training" and c is not None:
-                share = 1.0  # the pool carries the run's energy/rental and the purchase
-            elif p.kind == "training":
-                share = 0.0
-            items.append(_item(g, c, units, new, _scaled(costs, share), role, p))
+            if p.kind == "training":
+                # the pool carries the purchase and the run's energy and rental; idle units cost nothing
+                lines = costs if c is not None else CostLines()
+            else:
+                lines = _share(costs, new / bought if bought else 0.0, units / owned)
+            items.append(_item(g, c, units, new, lines, role, p))
     return items
 
 

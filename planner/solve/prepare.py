@@ -6,6 +6,7 @@ candidates (replica blocks or training pools), caps, floors and named bans. No C
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections import defaultdict
@@ -198,6 +199,8 @@ class _Preparer:
             except MissingFigure as exc:
                 self.problem.excluded.append(f"{offer.id}: {exc}")
                 continue
+            if offer.scale_up_domain is not None and offer.scale_up_domain.value is not None:
+                dev = dataclasses.replace(dev, domain=max(1, int(offer.scale_up_domain.value)))
             for site in sites:
                 self.add_group(offer, site, existing.get((offer.id, site), 0), dev)
         self.add_caps_and_floors()
@@ -263,7 +266,7 @@ class _Preparer:
             assert self.w.traffic is not None and self.w.slo is not None
             kvp = self.w.kv_precision or self.w.precision
             kvp = _effective_precision(peaks | {"bf16"}, kvp) if kvp in ("fp8",) and "fp8" not in peaks else kvp
-            cache_key = (dev.id, precision + "/" + kvp)
+            cache_key = (f"{dev.id}/{dev.domain}", precision + "/" + kvp)
             if cache_key not in self.shape_cache:
                 setup = InferenceSetup(
                     arch=self.rw.arch,

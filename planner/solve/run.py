@@ -64,12 +64,18 @@ def build(problem: Problem, explain: bool = False) -> Builder:
     return b
 
 
-def _solver(options: SolverOptions, time_left: float) -> cp_model.CpSolver:
+def make_solver(options: SolverOptions, time_left: float) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.01, time_left)
     solver.parameters.num_workers = options.workers
     solver.parameters.random_seed = options.seed
     solver.parameters.log_search_progress = options.log_search
+    # The LP relaxation proves these covering problems optimal at once; the default portfolio
+    # of 2-4 workers may not run a full-LP worker, so always add one (1 worker: full LP itself).
+    if options.workers == 1:
+        solver.parameters.linearization_level = 2
+    else:
+        solver.parameters.extra_subsolvers.append("max_lp")
     return solver
 
 
@@ -107,7 +113,7 @@ def solve_problem(problem: Problem, options: SolverOptions) -> SolveResult:
         if index > 0 and left <= 0.01:
             log.info("time limit reached before tie-break stage %s; keeping the plan found", stage.name)
             break
-        solver = _solver(options, left)
+        solver = make_solver(options, left)
         code = solver.solve(model)
         solve_time += solver.wall_time
         name = _STATUS.get(code, "NO_SOLUTION")
