@@ -102,7 +102,10 @@ def problems_from(
     for err in exc.errors():
         loc = tuple(err.get("loc", ()))
         path = _data_path(doc.data, (*prefix, *loc))
-        field = dotted(path) or None
+        if err.get("type") == "missing" and loc and (not path or path[-1] != loc[-1]):
+            field = dotted((*path, loc[-1]))
+        else:
+            field = dotted(path) or None
         message = _friendly(err)
         hint = None
         if err.get("type") == "extra_forbidden" and path:

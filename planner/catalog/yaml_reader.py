@@ -25,6 +25,11 @@ MAX_NODES = 200_000
 
 Path_t = tuple[str | int, ...]
 
+_SAFE_TAGS = {
+    f"tag:yaml.org,2002:{name}"
+    for name in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp", "merge")
+}
+
 
 @dataclass
 class YamlDocument:
@@ -94,6 +99,13 @@ class _Builder:
                 line=node.start_mark.line + 1,
             )
         self.lines[path] = node.start_mark.line + 1
+        if node.tag not in _SAFE_TAGS:
+            raise InputError.single(
+                self.file,
+                f"unsupported YAML tag '{node.tag}' (only plain data is read)",
+                line=node.start_mark.line + 1,
+                field=_dotted(path) or None,
+            )
         if isinstance(node, yaml.MappingNode):
             self.loader.flatten_mapping(node)
             out: dict[Any, Any] = {}

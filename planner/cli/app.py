@@ -63,3 +63,21 @@ def main() -> None:
     from planner.cli import plan_cmd  # noqa: F401 - registers the commands
 
     app()
+
+
+def _version(value: bool) -> None:
+    if value:
+        from planner import __version__
+
+        typer.echo(f"plan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """Plan accelerator fleets that mix Chinese domestic chips and NVIDIA parts.
+
+    `plan WORKLOAD.yaml` finds the cheapest fleet that meets the workload.
+    """

@@ -100,7 +100,8 @@ class ConstraintRow(Out):
 class SolverInfo(Out):
     status: Status
     objective: str
-    objective_value: float | None
+    objective_unit: str
+    objective_value: float | None = Field(description="stage-1 objective in integer-rounded units")
     best_bound: float | None
     gap: float | None
     solve_time_s: float

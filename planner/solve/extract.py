@@ -5,9 +5,17 @@ from __future__ import annotations
 from planner.catalog.store import Catalog
 from planner.models.plan import ConstraintRow, CostLines, LineItem, Plan, SolverInfo, Totals
 from planner.solve import measure
-from planner.solve.builder import MONEY_RESOLUTION_USD
+from planner.solve.builder import MONEY_RESOLUTION_USD, RATE_SCALE, WATT
 from planner.solve.problem import Candidate, Group, Problem
 from planner.solve.run import SolveResult, SolverOptions
+
+OBJECTIVE_UNITS = {
+    "min_tco": (1.0 / MONEY_RESOLUTION_USD, "USD"),
+    "min_capex": (1.0 / MONEY_RESOLUTION_USD, "USD"),
+    "min_power": (WATT, "kW"),
+    "max_throughput": (float(RATE_SCALE), "req/s"),
+}
+"""Solver objective units -> (divisor, unit) for reporting in natural units."""
 
 BINDING_TOLERANCE = 0.01
 """A constraint 'binds' when its slack is under 1 % of its limit (or exactly zero)."""
@@ -175,11 +183,13 @@ def to_plan(
 ) -> Plan:
     b = result.builder
     found = result.status in ("OPTIMAL", "FEASIBLE")
+    scale, unit = OBJECTIVE_UNITS[p.objective]
     info = SolverInfo(
         status=result.status,  # type: ignore[arg-type]
         objective=p.objective,
-        objective_value=result.objective_value,
-        best_bound=result.best_bound,
+        objective_unit=unit,
+        objective_value=None if result.objective_value is None else result.objective_value / scale,
+        best_bound=None if result.best_bound is None else result.best_bound / scale,
         gap=result.gap,
         solve_time_s=result.solve_time_s,
         wall_time_s=result.wall_time_s,

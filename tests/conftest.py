@@ -1,0 +1,75 @@
+"""Shared fixtures: the bundled catalog, a small test catalog, and workload writers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import planner
+from planner.catalog.store import Catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+MINI = FIXTURES / "mini_catalog.yaml"
+
+
+@pytest.fixture(scope="session")
+def bundled() -> Catalog:
+    return planner.load_catalog()
+
+
+@pytest.fixture(scope="session")
+def mini() -> Catalog:
+    return planner.load_catalog([MINI], bundled=False)
+
+
+def mini_with(tmp_path: Path, overlay: dict[str, Any]) -> Catalog:
+    """The mini catalog plus an overlay file written from ``overlay``."""
+    path = tmp_path / "overlay.yaml"
+    path.write_text(yaml.safe_dump(overlay, sort_keys=False))
+    return planner.load_catalog([MINI, path], bundled=False)
+
+
+@pytest.fixture
+def write_workload(tmp_path: Path) -> Callable[[dict[str, Any]], Path]:
+    counter = {"n": 0}
+
+    def write(data: dict[str, Any]) -> Path:
+        counter["n"] += 1
+        path = tmp_path / f"workload{counter['n']}.yaml"
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        return path
+
+    return write
+
+
+def serving(**over: Any) -> dict[str, Any]:
+    """A small inference workload on the mini catalog; keyword arguments replace fields."""
+    data: dict[str, Any] = {
+        "name": "unit-serving",
+        "kind": "inference",
+        "model": {"preset": "dense-70b"},
+        "precision": "bf16",
+        "traffic": {"requests_per_s": 20, "input_tokens": 1000, "output_tokens": 200},
+        "slo": {"ttft_ms": 2000, "tpot_ms": 50},
+        "horizon_months": 36,
+    }
+    data.update(over)
+    return data
+
+
+def training(**over: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": "unit-training",
+        "kind": "training",
+        "model": {"preset": "dense-70b"},
+        "tokens_b": 1000,
+        "seq_len": 8192,
+        "deadline_days": 60,
+    }
+    data.update(over)
+    return data
