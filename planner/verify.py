@@ -133,6 +133,8 @@ class _Checker:
                 self.fail(f"line {li.offer}: uses excluded '{ident}'")
         if offer.location not in self.w.constraints.allowed_locations and li.new_units:
             self.fail(f"line {li.offer}: {offer.location} capacity is not allowed")
+        if acc.origin not in self.w.constraints.allowed_origins and li.new_units:
+            self.fail(f"line {li.offer}: {acc.origin} parts are not allowed")
         if offer.mode == "rental" and not self.w.constraints.allow_rental and li.new_units:
             self.fail(f"line {li.offer}: rental is not allowed")
         if offer.mode == "purchase" and not self.w.constraints.allow_purchase and li.new_units:

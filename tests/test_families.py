@@ -241,3 +241,10 @@ def _npu_offer(**extra) -> dict:  # type: ignore[no-untyped-def]
 
 def test_paths_resolve() -> None:
     assert Path(__file__).exists()
+
+
+def test_allowed_origins_domestic_only(mini, write_workload):
+    plan = run(mini, serving(constraints={"allowed_origins": ["domestic"], "policies": ["approved"]}), write_workload)
+    assert plan.status == "OPTIMAL" and all(li.origin == "domestic" for li in plan.line_items)
+    none = run(mini, serving(constraints={"allowed_origins": ["domestic"], "exclude": ["npu-b"]}), write_workload)
+    assert none.status == "INFEASIBLE" and "allow" in core_families(none)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, PrivateAttr, Tag, model_validator
 
 from planner.models.base import Strict
-from planner.models.catalog import Location, Measure, ModelArch, Precision
+from planner.models.catalog import Location, Measure, ModelArch, Origin, Precision
 
 Objective = Literal["min_tco", "min_capex", "min_power", "max_throughput"]
 
@@ -70,6 +70,9 @@ class Constraints(Strict):
     allow_rental: bool = True
     allow_purchase: bool = True
     allowed_locations: list[Location] = Field(default_factory=lambda: ["onshore", "offshore"])
+    allowed_origins: list[Origin] = Field(
+        default_factory=lambda: ["domestic", "foreign"], description="e.g. [domestic] for an all-domestic fleet"
+    )
 
     @model_validator(mode="after")
     def _positive_site_power(self) -> Constraints:

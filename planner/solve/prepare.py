@@ -115,6 +115,9 @@ class _Preparer:
         if offer.mode == "purchase" and not cons.allow_purchase:
             bans.append("allow:purchase")
             reasons["allow:purchase"] = "the workload does not allow new purchases"
+        if acc.origin not in cons.allowed_origins:
+            bans.append(f"allow:{acc.origin}")
+            reasons[f"allow:{acc.origin}"] = f"the workload does not allow {acc.origin} parts"
         if offer.location not in cons.allowed_locations:
             bans.append(f"allow:{offer.location}")
             reasons[f"allow:{offer.location}"] = f"the workload does not allow {offer.location} capacity"
