@@ -6,9 +6,11 @@ import logging
 import os
 from pathlib import Path
 
+from planner.catalog.provenance import workload_warnings
 from planner.catalog.store import Catalog, load_catalog
-from planner.catalog.workload_file import load_workload, resolve
+from planner.catalog.workload_file import as_fleet, load_workload
 from planner.errors import VerificationError
+from planner.models.fleet import Fleet
 from planner.models.plan import Plan
 from planner.models.workload import Workload
 from planner.solve.explain import explain
@@ -21,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def plan(
-    workload: Workload | str | os.PathLike[str],
+    workload: Workload | Fleet | str | os.PathLike[str],
     catalog: Catalog | None = None,
     *,
     time_limit_s: float = 10.0,
@@ -30,12 +32,13 @@ def plan(
     explain_infeasible: bool = True,
     check: bool = True,
 ) -> Plan:
-    """The cheapest fleet that meets the workload (or why none exists).
+    """The cheapest fleet that meets the workload (or fleet of workloads), or why none exists.
 
     Status is part of the result (``plan.status``): OPTIMAL, FEASIBLE (with gap), INFEASIBLE
     (with ``plan.explanation``) or NO_SOLUTION (time limit). Invalid input raises InputError.
     Every plan found is re-checked by :func:`planner.verify.verify`; a failure raises
-    VerificationError, never returns a wrong plan.
+    VerificationError, never returns a wrong plan. A fleet with a ``hedge`` is also planned
+    without it, and ``plan.hedge_premium_usd`` says what the hedge costs.
     """
     if isinstance(workload, (str, os.PathLike, Path)):
         workload = load_workload(workload)
@@ -44,22 +47,16 @@ def plan(
     options = SolverOptions(time_limit_s=time_limit_s, workers=workers, seed=seed)
     problem = prepare(workload, catalog)
     result = solve_problem(problem, options)
-    rw = resolve(workload, catalog)
-    share = workload.constraints.domestic_share
-    measure_name = share.measure if share is not None else next(
-        (f.measure for f in problem.share_floors), None
-    )
-    out = to_plan(
-        problem,
-        result,
-        catalog,
-        workload_name=workload.name,
-        model_name=rw.model_name,
-        options=options,
-        measure_name=measure_name,
-    )
+    fleet = as_fleet(workload)
+    share = fleet.constraints.domestic_share
+    measure_name = share.measure if share is not None else next((f.measure for f in problem.share_floors), None)
+    jobs = list(problem.jobs.values())
+    model_name = jobs[0].model if len(jobs) == 1 else f"{len(jobs)} workloads"
+    out = to_plan(problem, result, catalog, workload_name=fleet.name, model_name=model_name, options=options,
+                  measure_name=measure_name)
     if result.status == "INFEASIBLE" and explain_infeasible:
         out.explanation = explain(problem, options)
+    out.warnings = sorted(set(out.warnings) | set(workload_warnings(out, catalog, workload)))
     if check:
         failures = verify(out, workload, catalog)
         if failures:
@@ -67,7 +64,14 @@ def plan(
                 "the independent verifier rejected the plan (a planner bug, please report it):\n  "
                 + "\n  ".join(failures[:20])
             )
+    if fleet.hedge is not None and out.ok and out.totals is not None:
+        unhedged = fleet.model_copy(update={"hedge": None})
+        unhedged._origin = fleet._origin
+        base = plan(unhedged, catalog, time_limit_s=time_limit_s, workers=workers, seed=seed,
+                    explain_infeasible=False, check=check)
+        if base.ok and base.totals is not None:
+            out.hedge_premium_usd = out.totals.tco_usd - base.totals.tco_usd
     return out
 
 
-__all__ = ["plan", "load_workload", "load_catalog", "Plan", "Workload", "Catalog"]
+__all__ = ["Catalog", "Plan", "Workload", "load_catalog", "load_workload", "plan"]

@@ -1,7 +1,8 @@
-"""Read a workload file and check every id it names against the catalog."""
+"""Read a workload (or fleet) file and check every id it names against the catalog."""
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass
 
@@ -9,138 +10,192 @@ from planner.catalog.store import Catalog
 from planner.catalog.validation_errors import validate_as
 from planner.catalog.yaml_reader import read_yaml
 from planner.errors import InputError, InputProblem
-from planner.models.catalog import ModelArch, Policy
+from planner.models.catalog import Match, ModelArch
+from planner.models.fleet import Fleet
 from planner.models.workload import PresetRef, Workload
 
+Path_t = tuple[str | int, ...]
 
-def load_workload(path: str | os.PathLike[str]) -> Workload:
-    """Parse and validate a workload file; errors name the file, line and field."""
+
+def load_workload(path: str | os.PathLike[str]) -> Workload | Fleet:
+    """Parse and validate a workload file (one workload, or a ``fleet:`` of several)."""
     doc = read_yaml(path)
     if isinstance(doc.data, dict) and "fleet" in doc.data:
-        raise InputError.single(
-            doc.file, "'fleet:' files are not supported yet; give one workload per file", line=doc.line_of(("fleet",))
-        )
+        fleet: Fleet = validate_as(Fleet, doc)
+        fleet._origin = doc
+        return fleet
     workload: Workload = validate_as(Workload, doc)
     workload._origin = doc
     return workload
 
 
-@dataclass(frozen=True)
-class ResolvedWorkload:
-    """A workload whose references all exist: the perf and solve layers take this."""
+def as_fleet(inp: Workload | Fleet) -> Fleet:
+    return inp if isinstance(inp, Fleet) else Fleet.from_workload(inp)
 
-    workload: Workload
-    arch: ModelArch
-    model_name: str
-    policies: tuple[Policy, ...]
+
+@dataclass(frozen=True)
+class ResolvedFleet:
+    """A fleet whose references all exist: the perf and solve layers take this."""
+
+    fleet: Fleet
+    single: bool
+    """Read from a single-workload file (member paths have no 'fleet[i]' prefix)."""
+    archs: dict[str, ModelArch]
+    model_names: dict[str, str]
+    policy_ids: frozenset[str]
+    """Policies in force at the start (defaults, minus exclusions, plus the ones switched on)."""
     sites: tuple[str, ...]
     excluded: frozenset[str]
+    member_excluded: dict[str, frozenset[str]]
 
 
-def _locate(workload: Workload, path: tuple[str | int, ...]) -> tuple[str, int | None]:
-    doc = workload._origin
+def _locate(inp: Workload | Fleet, path: Path_t) -> tuple[str, int | None]:
+    doc = inp._origin
     if doc is None:
         return ("workload", None)
     return (doc.file, doc.line_of(path))
 
 
-def resolve(workload: Workload, catalog: Catalog) -> ResolvedWorkload:
-    """Check ids against the catalog; report every unknown id with a suggestion."""
-    problems: list[InputProblem] = []
+def _dotted(path: Path_t) -> str:
+    return ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in path).replace(".[", "[")
 
-    def unknown(path: tuple[str | int, ...], kind: str, ident: str, extra: list[str] | None = None) -> None:
-        file, line = _locate(workload, path)
-        hint_id = catalog.suggest(kind, ident)
+
+class _Refs:
+    def __init__(self, inp: Workload | Fleet, catalog: Catalog) -> None:
+        self.inp = inp
+        self.cat = catalog
+        self.problems: list[InputProblem] = []
+        self.vendors = sorted({a.vendor for a in catalog.accelerators.values()})
+
+    def unknown(self, path: Path_t, kind: str, ident: str, extra: list[str] | None = None) -> None:
+        file, line = _locate(self.inp, path)
+        hint_id = self.cat.suggest(kind, ident)
         if extra:
-            import difflib
-
             close = difflib.get_close_matches(ident, extra, n=1, cutoff=0.5)
             hint_id = close[0] if close else hint_id
-        problems.append(
+        self.problems.append(
             InputProblem(
                 file=file,
                 line=line,
-                field=".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in path).replace(".[", "["),
+                field=_dotted(path),
                 message=f"unknown {kind.rstrip('s')} '{ident}'",
                 hint=f"did you mean '{hint_id}'?" if hint_id else None,
             )
         )
 
-    # model
-    if isinstance(workload.model, PresetRef):
-        canon = catalog.resolve("models", workload.model.preset)
-        if canon is None:
-            unknown(("model", "preset"), "models", workload.model.preset)
-            arch, name = None, workload.model.preset
-        else:
-            arch, name = catalog.models[canon].arch, catalog.models[canon].name
-    else:
-        arch, name = workload.model, "custom model"
+    def wrong(self, path: Path_t, message: str) -> None:
+        file, line = _locate(self.inp, path)
+        self.problems.append(InputProblem(file, message, line, _dotted(path)))
 
-    # policies
-    cons = workload.constraints
-    chosen: dict[str, Policy] = {p.id: p for p in catalog.policies.values() if p.default}
+    def exclusions(self, idents: list[str], path: Path_t) -> frozenset[str]:
+        out: set[str] = set()
+        for i, ident in enumerate(idents):
+            canon = self.cat.resolve("accelerators", ident)
+            if canon is not None:
+                out.add(canon)
+            elif ident in self.cat.offers or ident in self.vendors:
+                out.add(ident)
+            else:
+                self.unknown((*path, i), "accelerators", ident, extra=self.vendors + list(self.cat.offers))
+        return frozenset(out)
+
+    def match(self, m: Match, path: Path_t) -> None:
+        for i, acc in enumerate(m.accelerator or []):
+            if self.cat.resolve("accelerators", acc) is None:
+                self.unknown((*path, "accelerator", i), "accelerators", acc)
+        for i, offer in enumerate(m.offer or []):
+            if offer not in self.cat.offers:
+                self.unknown((*path, "offer", i), "offers", offer)
+        for i, site in enumerate(m.site or []):
+            if site not in self.cat.sites:
+                self.unknown((*path, "site", i), "sites", site)
+        for i, vendor in enumerate(m.vendor or []):
+            if vendor not in self.vendors:
+                self.unknown((*path, "vendor", i), "accelerators", vendor, extra=self.vendors)
+
+    def policy(self, pid: str, path: Path_t) -> bool:
+        if pid not in self.cat.policies:
+            self.unknown(path, "policies", pid)
+            return False
+        return True
+
+
+def resolve(inp: Workload | Fleet, catalog: Catalog) -> ResolvedFleet:
+    """Check ids against the catalog; report every unknown id at once, with suggestions."""
+    fleet = as_fleet(inp)
+    single = not isinstance(inp, Fleet)
+    refs = _Refs(inp, catalog)
+
+    def member_path(i: int, *rest: str | int) -> Path_t:
+        return tuple(rest) if single else ("fleet", i, *rest)
+
+    archs: dict[str, ModelArch] = {}
+    names: dict[str, str] = {}
+    member_excluded: dict[str, frozenset[str]] = {}
+    for i, m in enumerate(fleet.fleet):
+        if isinstance(m.model, PresetRef):
+            canon = catalog.resolve("models", m.model.preset)
+            if canon is None:
+                refs.unknown(member_path(i, "model", "preset"), "models", m.model.preset)
+                continue
+            archs[m.name], names[m.name] = catalog.models[canon].arch, catalog.models[canon].name
+        else:
+            archs[m.name], names[m.name] = m.model, "custom model"
+        member_excluded[m.name] = refs.exclusions(m.exclude, member_path(i, "exclude"))
+
+    cons = fleet.constraints
+    chosen = {p.id for p in catalog.policies.values() if p.default}
     for i, pid in enumerate(cons.exclude_policies):
-        if pid not in catalog.policies:
-            unknown(("constraints", "exclude_policies", i), "policies", pid)
-        chosen.pop(pid, None)
+        if refs.policy(pid, ("constraints", "exclude_policies", i)):
+            chosen.discard(pid)
     for i, pid in enumerate(cons.policies):
-        if pid not in catalog.policies:
-            unknown(("constraints", "policies", i), "policies", pid)
-        else:
-            chosen[pid] = catalog.policies[pid]
+        if refs.policy(pid, ("constraints", "policies", i)):
+            chosen.add(pid)
+    for i, event in enumerate(fleet.schedule.events):
+        for j, pid in enumerate(event.policy_on):
+            refs.policy(pid, ("schedule", "events", i, "policy_on", j))
+        for j, pid in enumerate(event.policy_off):
+            refs.policy(pid, ("schedule", "events", i, "policy_off", j))
+    for i, trend in enumerate(fleet.schedule.price_trends):
+        refs.match(trend.match, ("schedule", "price_trends", i, "match"))
+    for i, cap in enumerate(fleet.schedule.supply):
+        refs.match(cap.match, ("schedule", "supply", i, "match"))
+    if fleet.hedge is not None:
+        refs.match(fleet.hedge.lose, ("hedge", "lose"))
 
-    # sites
-    onshore = sorted(
+    priced = sorted(
         s.id
         for s in catalog.sites.values()
         if s.location == "onshore" and s.electricity_price is not None and s.electricity_price.value is not None
     )
-    sites = tuple(workload.sites) if workload.sites is not None else tuple(onshore)
-    for i, sid in enumerate(workload.sites or []):
+    sites = tuple(fleet.sites) if fleet.sites is not None else tuple(priced)
+    for i, sid in enumerate(fleet.sites or []):
         if sid not in catalog.sites:
-            unknown(("sites", i), "sites", sid)
+            refs.unknown(("sites", i), "sites", sid)
         elif catalog.sites[sid].location != "onshore":
-            file, line = _locate(workload, ("sites", i))
-            problems.append(
-                InputProblem(file, f"'{sid}' is an offshore site; purchases go to onshore sites", line, f"sites[{i}]")
-            )
+            refs.wrong(("sites", i), f"'{sid}' is an offshore site; purchases go to onshore sites")
     for sid in cons.site_power_kw:
         if sid not in catalog.sites:
-            unknown(("constraints", "site_power_kw", sid), "sites", sid)
-
-    # exclusions: accelerator, vendor or offer ids (aliases allowed)
-    vendors = sorted({a.vendor for a in catalog.accelerators.values()})
-    excluded: set[str] = set()
-    for i, ident in enumerate(cons.exclude):
-        canon = catalog.resolve("accelerators", ident)
-        if canon is not None:
-            excluded.add(canon)
-        elif ident in catalog.offers or ident in vendors:
-            excluded.add(ident)
-        else:
-            unknown(("constraints", "exclude", i), "accelerators", ident, extra=vendors + list(catalog.offers))
-
-    # existing fleet
-    for i, item in enumerate(workload.existing_fleet):
+            refs.unknown(("constraints", "site_power_kw", sid), "sites", sid)
+    excluded = refs.exclusions(cons.exclude, ("constraints", "exclude"))
+    for i, item in enumerate(fleet.existing_fleet):
         if item.offer not in catalog.offers:
-            unknown(("existing_fleet", i, "offer"), "offers", item.offer)
+            refs.unknown(("existing_fleet", i, "offer"), "offers", item.offer)
         elif catalog.offers[item.offer].mode != "purchase":
-            file, line = _locate(workload, ("existing_fleet", i, "offer"))
-            problems.append(
-                InputProblem(file, "an existing fleet is owned hardware: name a purchase offer", line, f"existing_fleet[{i}].offer")
-            )
+            refs.wrong(("existing_fleet", i, "offer"), "an existing fleet is owned hardware: name a purchase offer")
         if item.site is not None and item.site not in catalog.sites:
-            unknown(("existing_fleet", i, "site"), "sites", item.site)
-
-    if problems:
-        raise InputError(problems)
-    assert arch is not None  # guaranteed when no problems were recorded
-    return ResolvedWorkload(
-        workload=workload,
-        arch=arch,
-        model_name=name,
-        policies=tuple(chosen[k] for k in sorted(chosen)),
+            refs.unknown(("existing_fleet", i, "site"), "sites", item.site)
+    if not sites and fleet.existing_fleet and any(item.site is None for item in fleet.existing_fleet):
+        refs.wrong(("existing_fleet",), "existing fleet units need a site")
+    if refs.problems:
+        raise InputError(refs.problems)
+    return ResolvedFleet(
+        fleet=fleet,
+        single=single,
+        archs=archs,
+        model_names=names,
+        policy_ids=frozenset(chosen),
         sites=sites,
-        excluded=frozenset(excluded),
+        excluded=excluded,
+        member_excluded=member_excluded,
     )

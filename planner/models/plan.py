@@ -27,13 +27,21 @@ class CostLines(Out):
     energy: float = 0.0
     electricity_subsidy: float = 0.0
     rental: float = 0.0
+    residual: float = Field(default=0.0, description="book value credited at the horizon's end")
 
     @property
     def total(self) -> float:
-        return self.capex + self.levy - self.subsidy + self.energy - self.electricity_subsidy + self.rental
+        return (
+            self.capex + self.levy - self.subsidy + self.energy - self.electricity_subsidy + self.rental - self.residual
+        )
+
+    def __add__(self, other: CostLines) -> CostLines:
+        return CostLines(**{k: getattr(self, k) + getattr(other, k) for k in CostLines.model_fields})
 
 
 class LineItem(Out):
+    period: int = 0
+    workload: str | None = Field(default=None, description="the job these units serve (None: idle or on order)")
     offer: str
     accelerator: str
     accelerator_name: str
@@ -46,9 +54,10 @@ class LineItem(Out):
     devices_per_unit: int
     existing_units: int
     new_units: int
+    carried_units: int = Field(default=0, description="bought in an earlier period")
     units: int
     devices: int
-    role: str = Field(description="'replicas' (inference), 'training pool' or 'idle existing fleet'")
+    role: str = Field(description="'replicas', 'training pool', 'idle' or 'on order'")
     tp: int | None = None
     pp: int | None = None
     devices_per_replica: int | None = None
@@ -70,6 +79,7 @@ class Totals(Out):
     energy_usd: float
     electricity_subsidy_usd: float
     rental_usd: float
+    residual_usd: float = 0.0
     power_kw: float
     power_kw_by_site: dict[str, float]
     devices: int
@@ -83,6 +93,46 @@ class Totals(Out):
     deadline_days: float | None = None
     currency_shown: str = "USD"
     fx_cny_per_usd: float | None = None
+
+
+class ScheduleRow(Out):
+    """What to buy or rent in one period, at which site, and what is then in service."""
+
+    period: int
+    start: str
+    offer: str
+    accelerator: str
+    origin: str
+    mode: str
+    site: str
+    new_units: int
+    available_units: int
+    devices_available: int
+
+
+class CashFlowRow(Out):
+    period: int
+    start: str
+    capex: float
+    levy: float
+    subsidy: float
+    energy: float
+    electricity_subsidy: float
+    rental: float
+    residual: float
+    total: float
+
+
+class WorkloadSummary(Out):
+    name: str
+    kind: str
+    model: str
+    required_requests_per_s_peak: float | None = None
+    delivered_requests_per_s_min_ratio: float | None = None
+    training_days: float | None = None
+    deadline_days: float | None = None
+    devices_peak: int = 0
+    cost_usd: float = 0.0
 
 
 class ConstraintRow(Out):
@@ -127,7 +177,7 @@ class Explanation(Out):
 
 class Plan(Out):
     workload: str
-    kind: Literal["training", "inference"]
+    kind: Literal["training", "inference", "fleet"]
     model: str
     status: Status
     objective: str
@@ -135,6 +185,11 @@ class Plan(Out):
     totals: Totals | None = None
     constraints: list[ConstraintRow] = Field(default_factory=list)
     solver: SolverInfo
+    periods: int = 1
+    workloads: list[WorkloadSummary] = Field(default_factory=list)
+    schedule: list[ScheduleRow] = Field(default_factory=list)
+    cash_flow: list[CashFlowRow] = Field(default_factory=list)
+    hedge_premium_usd: float | None = Field(default=None, description="cost of the hedge over the unhedged plan")
     warnings: list[str] = Field(default_factory=list)
     assumptions: list[str] = Field(default_factory=list)
     sources: dict[str, str] = Field(default_factory=dict, description="figure -> source")

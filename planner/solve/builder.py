@@ -2,6 +2,12 @@
 
 Every constraint goes through :meth:`Builder.add` with a ``family:entity`` name. In explain
 mode each name gets one assumption literal, so an infeasibility core is a list of names.
+
+Variables (t ranges over periods):
+- ``n[g, t]``  new units of group g: bought in t (purchase) or rented during t (rental);
+- ``x[c, t]``  blocks of inference candidate c serving in t;
+- ``y[c]``     training pool c chosen (Boolean);
+- ``z[c, t]``  blocks of c re-allocated in the hedge's loss scenario.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ SHARE_SCALE = 10_000
 WATT = 1000.0
 
 Solution = dict[str, int]
-"""Variable values by name: 'n:<group>' new units, 'x:<candidate>' blocks or pool choice."""
+"""Variable values by name: 'n:<group>@<t>', 'x:<cand>@<t>', 'y:<cand>', 'z:<cand>@<t>'."""
 
 
 @dataclass
@@ -39,13 +45,20 @@ class Row:
     evaluate: Callable[[Solution], float]
 
 
+def money(usd: float) -> int:
+    """Whole USD, rounded up (conservative for budgets)."""
+    return int(math.ceil(usd / MONEY_RESOLUTION_USD - 1e-9)) if usd > 0 else int(math.floor(usd))
+
+
 @dataclass
 class Builder:
     problem: Problem
     explain: bool = False
     model: cp_model.CpModel = field(default_factory=cp_model.CpModel)
-    n: dict[str, cp_model.IntVar] = field(default_factory=dict)
-    x: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    n: dict[tuple[str, int], cp_model.IntVar] = field(default_factory=dict)
+    x: dict[tuple[str, int], cp_model.IntVar] = field(default_factory=dict)
+    y: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    z: dict[tuple[str, int], cp_model.IntVar] = field(default_factory=dict)
     literals: dict[str, cp_model.IntVar] = field(default_factory=dict)
     rows: list[Row] = field(default_factory=list)
     constraint_count: int = 0
@@ -56,9 +69,9 @@ class Builder:
             self.literals[name] = self.model.new_bool_var(f"assume[{name}]")
         return self.literals[name]
 
-    def add(self, name: str, bounded: cp_model.BoundedLinearExpression | bool) -> None:
+    def add(self, name: str, bounded: object) -> None:
         """Add one constraint belonging to the user constraint ``name``."""
-        ct = self.model.add(bounded)
+        ct = self.model.add(bounded)  # type: ignore[arg-type]
         ct.with_name(name)
         if self.explain:
             ct.only_enforce_if(self.literal(name))
@@ -68,87 +81,108 @@ class Builder:
         self.rows.append(row)
 
     # ---- variables ----------------------------------------------------------------------
+    @property
+    def periods(self) -> range:
+        return range(len(self.problem.periods))
+
     def make_variables(self) -> None:
         p = self.problem
-        for key in sorted(p.groups):
-            g = p.groups[key]
-            self.n[key] = self.model.new_int_var(0, self.unit_bound(g), f"n:{key}")
         for key in sorted(p.candidates):
             c = p.candidates[key]
-            if p.kind == "training":
-                self.x[key] = self.model.new_bool_var(f"x:{key}")
+            if p.job_kind(c) == "training":
+                self.y[key] = self.model.new_bool_var(f"y:{key}")
             else:
-                self.x[key] = self.model.new_int_var(0, self.block_bound(c), f"x:{key}")
+                for t in self.periods:
+                    self.x[(key, t)] = self.model.new_int_var(0, self.block_bound(c, t), f"x:{key}@{t}")
+        for key in sorted(p.groups):
+            for t in self.periods:
+                self.n[(key, t)] = self.model.new_int_var(0, self.unit_bound(p.groups[key], t), f"n:{key}@{t}")
+        if p.hedge is not None:
+            lost = set(p.hedge.lost_groups)
+            for key in sorted(p.candidates):
+                c = p.candidates[key]
+                if c.job in p.hedge.jobs and c.group not in lost and p.job_kind(c) == "inference":
+                    for t in self.periods:
+                        self.z[(key, t)] = self.model.new_int_var(0, self.block_bound(c, t), f"z:{key}@{t}")
 
-    def block_bound(self, c: Candidate) -> int:
-        """Blocks of one candidate never exceed what serves the whole demand alone (or budget)."""
+    def block_bound(self, c: Candidate, t: int) -> int:
+        """Blocks of one candidate never exceed what serves its job's whole demand alone (or the budget)."""
         p = self.problem
-        bound = math.ceil(p.required_rps / c.requests_per_s) if c.requests_per_s > 0 else 0
+        need = p.jobs[c.job].required_rps[t]
+        bound = math.ceil(need / c.requests_per_s) if c.requests_per_s > 0 else 0
         if p.objective == "max_throughput":
             g = p.groups[c.group]
-            per_unit = self.unit_cost(g)
-            budget = p.budget_total if p.budget_total is not None else p.budget_capex
-            if budget is not None and per_unit > 0:
-                bound = max(bound, math.floor(budget / (per_unit * c.block_units)))
+            per_unit = self.unit_cost(g, t) + self.run_cost_per_unit(g, t)
+            if p.budget_total is not None and per_unit > 0:
+                bound = max(bound, math.floor(p.budget_total / (per_unit * c.block_units)))
         return max(bound, 0)
 
-    def unit_bound(self, g: Group) -> int:
+    def unit_bound(self, g: Group, t: int) -> int:
+        """New units in one period: enough for every job's candidates here in any later period."""
         p = self.problem
-        cands = p.candidates_of(g.key)
-        if p.kind == "training":
-            return max((c.pool_units for c in cands), default=0)
-        return max((self.block_bound(c) * c.block_units for c in cands), default=0)
+        total = 0
+        for c in p.candidates_of(g.key):
+            if p.job_kind(c) == "training":
+                total += c.pool_units
+            else:
+                later = range(t, len(p.periods)) if g.mode == "purchase" else range(t, t + 1)
+                total += max((self.block_bound(c, s) * c.block_units for s in later), default=0)
+        return total
 
     # ---- money (USD, floating) ----------------------------------------------------------
-    def unit_cost(self, g: Group) -> float:
-        """Cost of one new unit over the horizon (inference) or its purchase (training)."""
-        lines = g.costs_per_unit
-        cost = lines.capex + lines.levy - lines.subsidy
-        if self.problem.kind == "inference":
-            hours = self.problem.horizon_hours
-            cost += (g.energy_per_unit_hour - g.electricity_subsidy_per_unit_hour + g.rental_per_unit_hour) * hours
-        return cost
+    def unit_cost(self, g: Group, t: int) -> float:
+        """What one new unit costs when bought (purchase, net of residual value) or rented in period t."""
+        lines = g.unit_costs[t]
+        cost = (lines.capex + lines.levy - lines.subsidy) * (1.0 - self.residual(g, t))
+        return cost + g.rental_per_unit_hour[t] * self.problem.periods[t].hours
 
-    def existing_cost(self, g: Group) -> float:
-        """Running cost of existing units over the horizon (inference only; constant)."""
-        if self.problem.kind != "inference":
-            return 0.0
-        hours = self.problem.horizon_hours
-        return g.existing_units * (g.energy_per_unit_hour - g.electricity_subsidy_per_unit_hour) * hours
+    def residual(self, g: Group, t: int) -> float:
+        fractions = self.problem.residual_fraction.get(g.key)
+        return fractions[t] if fractions else 0.0
+
+    def run_cost_per_unit(self, g: Group, t: int) -> float:
+        """Energy net of subsidy for one unit serving through period t."""
+        return (g.energy_per_unit_hour[t] - g.electricity_subsidy_per_unit_hour[t]) * self.problem.periods[t].hours
 
     def pool_run_cost(self, c: Candidate) -> float:
-        """Training: energy and rental for the pool's units while the job runs."""
+        """Training: energy and rental for the pool's units while the job runs (start-period prices)."""
         g = self.problem.groups[c.group]
-        per_hour = g.energy_per_unit_hour - g.electricity_subsidy_per_unit_hour + g.rental_per_unit_hour
+        t = c.periods[0] if c.periods else 0
+        per_hour = g.energy_per_unit_hour[t] - g.electricity_subsidy_per_unit_hour[t] + g.rental_per_unit_hour[t]
         return c.pool_units * per_hour * c.hours
 
-    def cost_terms(self) -> tuple[list[tuple[cp_model.IntVar, int]], int]:
-        """Total cost as integer (var, coefficient) terms plus a constant, whole USD rounded up."""
+    def cost_terms(self) -> list[tuple[cp_model.IntVar, int]]:
+        """Total cost as integer (var, coefficient) terms, whole USD rounded up."""
+        p = self.problem
         terms: list[tuple[cp_model.IntVar, int]] = []
-        const = 0
-        for key, g in sorted(self.problem.groups.items()):
-            terms.append((self.n[key], money(self.unit_cost(g))))
-            const += money(self.existing_cost(g))
-        if self.problem.kind == "training":
-            for key, c in sorted(self.problem.candidates.items()):
-                terms.append((self.x[key], money(self.pool_run_cost(c))))
-        return terms, const
+        for (key, t), var in sorted(self.n.items()):
+            terms.append((var, money(self.unit_cost(p.groups[key], t))))
+        for (key, t), var in sorted(self.x.items()):
+            c = p.candidates[key]
+            terms.append((var, money(c.block_units * self.run_cost_per_unit(p.groups[c.group], t))))
+        for key, var in sorted(self.y.items()):
+            terms.append((var, money(self.pool_run_cost(p.candidates[key]))))
+        return [(v, c) for v, c in terms if c != 0]
 
     def capex_terms(self) -> list[tuple[cp_model.IntVar, int]]:
         out = []
-        for key, g in sorted(self.problem.groups.items()):
-            lines = g.costs_per_unit
-            out.append((self.n[key], money(lines.capex + lines.levy - lines.subsidy)))
+        for (key, t), var in sorted(self.n.items()):
+            lines = self.problem.groups[key].unit_costs[t]
+            coef = money(lines.capex + lines.levy - lines.subsidy)
+            if coef:
+                out.append((var, coef))
         return out
 
-    def owned_units(self, key: str) -> cp_model.LinearExprT:
-        return self.n[key] + self.problem.groups[key].existing_units
-
-
-def money(usd: float) -> int:
-    """Whole USD, rounded up (conservative for budgets)."""
-    return int(math.ceil(usd / MONEY_RESOLUTION_USD - 1e-9)) if usd > 0 else int(math.floor(usd))
+    def available(self, key: str, t: int) -> cp_model.LinearExprT:
+        """Units of group ``key`` able to serve in period t: owned (after lead time) or rented."""
+        g = self.problem.groups[key]
+        if g.mode == "rental":
+            return self.n[(key, t)]
+        bought = [self.n[(key, s)] for s in range(0, t - g.lag_periods + 1)]
+        return sum(bought) + g.existing_units
 
 
 def linear(terms: list[tuple[cp_model.IntVar, int]]) -> cp_model.LinearExprT:
+    if not terms:
+        return 0
     return cp_model.LinearExpr.weighted_sum([v for v, _ in terms], [c for _, c in terms])

@@ -59,7 +59,7 @@ def describe(problem: Problem, name: str) -> str:
             return f"the {cap.max_kw:,.0f} kW power cap ({name})"
     for floor in problem.share_floors:
         if floor.name == name:
-            return f"{floor.description} of {floor.min:.0%} by {floor.measure} ({name})"
+            return f"{floor.description} of {max(floor.min_by_period):.0%} by {floor.measure} ({name})"
     for ucap in problem.unit_caps:
         if ucap.name == name:
             return f"{ucap.description}: at most {ucap.max_units:,} units ({name})"
@@ -70,10 +70,14 @@ def describe(problem: Problem, name: str) -> str:
         return f"the total budget of {problem.budget_total:,.0f} USD ({name})"
     if name == "budget:capex" and problem.budget_capex is not None:
         return f"the capex budget of {problem.budget_capex:,.0f} USD ({name})"
-    if name == "demand:requests_per_s":
-        return f"serving {problem.required_rps:g} requests/s under the SLO ({name})"
-    if name == "demand:training":
-        return f"finishing the run within {problem.deadline_days:g} days ({name})"
+    if name.startswith("demand:"):
+        job_name = name.split(":", 1)[1]
+        job = problem.jobs.get(job_name) or next(iter(problem.jobs.values()))
+        if job.kind == "inference":
+            return f"serving {max(job.required_rps):g} requests/s of '{job.name}' under its SLO ({name})"
+        return f"training '{job.name}' within {job.deadline_days:g} days ({name})"
+    if problem.hedge is not None and name == problem.hedge.name:
+        return f"the hedge: {problem.hedge.description} ({name})"
     if name in problem.ban_reasons:
         return f"{problem.ban_reasons[name]} ({name})"
     return name

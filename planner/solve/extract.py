@@ -1,9 +1,19 @@
-"""Turn a solution into a Plan: line items, totals, the constraint table, solver facts."""
+"""Turn a solution into a Plan: line items, schedule, cash flow, totals, constraints, solver facts."""
 
 from __future__ import annotations
 
 from planner.catalog.store import Catalog
-from planner.models.plan import ConstraintRow, CostLines, LineItem, Plan, SolverInfo, Totals
+from planner.models.plan import (
+    CashFlowRow,
+    ConstraintRow,
+    CostLines,
+    LineItem,
+    Plan,
+    ScheduleRow,
+    SolverInfo,
+    Totals,
+    WorkloadSummary,
+)
 from planner.solve import measure
 from planner.solve.builder import MONEY_RESOLUTION_USD, RATE_SCALE, WATT
 from planner.solve.problem import Candidate, Group, Problem
@@ -20,22 +30,13 @@ OBJECTIVE_UNITS = {
 BINDING_TOLERANCE = 0.01
 """A constraint 'binds' when its slack is under 1 % of its limit (or exactly zero)."""
 
-
-def _share(lines: CostLines, new_fraction: float, unit_fraction: float) -> CostLines:
-    """A line's part of its group's costs: purchases and rentals follow its new units,
-    running costs (energy) follow all its units."""
-    return CostLines(
-        capex=lines.capex * new_fraction,
-        levy=lines.levy * new_fraction,
-        subsidy=lines.subsidy * new_fraction,
-        rental=lines.rental * new_fraction,
-        energy=lines.energy * unit_fraction,
-        electricity_subsidy=lines.electricity_subsidy * unit_fraction,
-    )
+_PURCHASE_LINES = ("capex", "levy", "subsidy", "rental", "residual")
 
 
-def _item(g: Group, c: Candidate | None, units: int, new: int, costs: CostLines, role: str, p: Problem) -> LineItem:
+def _item(p: Problem, g: Group, t: int, c: Candidate | None, units: int, role: str) -> LineItem:
     item = LineItem(
+        period=t,
+        workload=c.job if c is not None else None,
         offer=g.offer,
         accelerator=g.accelerator,
         accelerator_name=g.accelerator_name,
@@ -46,14 +47,12 @@ def _item(g: Group, c: Candidate | None, units: int, new: int, costs: CostLines,
         site=g.site,
         unit_kind=g.unit_kind,
         devices_per_unit=g.devices_per_unit,
-        existing_units=units - new,
-        new_units=new,
+        existing_units=0,
+        new_units=0,
         units=units,
         devices=units * g.devices_per_unit,
         role=role,
-        power_kw=units * g.power_kw_per_unit if g.hosted else 0.0,
-        costs=costs,
-        total_usd=costs.total,
+        power_kw=units * g.power_kw_per_unit if g.hosted and role != "on order" else 0.0,
     )
     if c is not None and c.shape is not None:
         blocks = units // c.block_units if c.block_units else 0
@@ -69,75 +68,159 @@ def _item(g: Group, c: Candidate | None, units: int, new: int, costs: CostLines,
     return item
 
 
-def line_items(p: Problem, sol: dict[str, int]) -> list[LineItem]:
-    """One line per used candidate, plus idle owned units; group costs split by units."""
-    items: list[LineItem] = []
-    for key in sorted(p.groups):
-        g = p.groups[key]
-        owned = measure.owned_units(sol, g)
-        if owned == 0:
-            continue
-        costs = measure.group_costs(p, sol, g)
-        existing_left = g.existing_units
-        used: list[tuple[Candidate, int]] = []
-        for c in p.candidates_of(key):
-            x = measure.blocks(sol, c)
+def _group_lines(p: Problem, sol: dict[str, int], g: Group, t: int) -> list[LineItem]:
+    """The group's lines in period t: serving lines, idle units, units on order; costs attached."""
+    hours = p.periods[t].hours
+    bought = measure.new_units(sol, g, t)
+    lines: list[tuple[LineItem, Candidate | None]] = []
+    for c in p.candidates_of(g.key):
+        if p.job_kind(c) == "inference":
+            x = measure.blocks(sol, c, t)
             if x:
-                used.append((c, c.pool_units if p.kind == "training" else x * c.block_units))
-        idle = owned - sum(u for _, u in used)
-        parts: list[tuple[Candidate | None, int, str]] = [
-            (c, u, "training pool" if p.kind == "training" else "replicas") for c, u in used
-        ]
-        if idle > 0:
-            parts.append((None, idle, "idle existing fleet" if g.existing_units else "spare"))
-        bought = measure.new_units(sol, g)
-        for c, units, role in parts:
-            from_existing = min(existing_left, units)
-            existing_left -= from_existing
-            new = units - from_existing
-            if p.kind == "training":
-                # the pool carries the purchase and the run's energy and rental; idle units cost nothing
-                lines = costs if c is not None else CostLines()
-            else:
-                lines = _share(costs, new / bought if bought else 0.0, units / owned)
-            items.append(_item(g, c, units, new, lines, role, p))
+                lines.append((_item(p, g, t, c, x * c.block_units, "replicas"), c))
+        elif measure.chosen(sol, c) and t in c.periods:
+            lines.append((_item(p, g, t, c, c.pool_units, "training pool"), c))
+    available = measure.available(p, sol, g, t)
+    in_service = sum(li.units for li, c in lines if not (g.mode == "rental" and c is not None and c.pool is not None))
+    idle = available - in_service
+    if idle > 0:
+        lines.append((_item(p, g, t, None, idle, "idle"), None))
+    arriving_now = bought if (g.mode == "rental" or g.lag_periods == 0) else 0
+    if bought and not arriving_now:
+        lines.append((_item(p, g, t, None, bought, "on order"), None))
+    # attribute units: the original fleet first, then earlier purchases, then this period's
+    existing_left = g.existing_units
+    new_left = arriving_now
+    carried_left = max(0, available - g.existing_units - arriving_now) if g.mode == "purchase" else 0
+    for li, c in lines:
+        if li.role == "on order":
+            li.new_units = bought
+            continue
+        if g.mode == "rental" and c is not None and c.pool is not None:
+            li.new_units = li.units  # a rented pool is booked for its run, outside n
+            continue
+        take = min(existing_left, li.units)
+        existing_left -= take
+        rest = li.units - take
+        carried = min(carried_left, rest)
+        carried_left -= carried
+        li.existing_units, li.carried_units, li.new_units = take, carried, rest - carried
+        new_left -= li.new_units
+    # costs: purchases and rentals of the period split by new units; running costs per line
+    period_costs = measure.group_costs_period(p, sol, g, t)
+    for li, c in lines:
+        share = li.new_units / bought if bought and not (c is not None and c.pool is not None and g.mode == "rental") else 0.0
+        costs = CostLines(**{k: getattr(period_costs, k) * share for k in _PURCHASE_LINES})
+        if li.role == "replicas":
+            costs.energy = li.units * g.energy_per_unit_hour[t] * hours
+            costs.electricity_subsidy = li.units * g.electricity_subsidy_per_unit_hour[t] * hours
+        elif li.role == "training pool" and c is not None and (c.periods[0] if c.periods else 0) == t:
+            costs.energy = c.pool_units * g.energy_per_unit_hour[t] * c.hours
+            costs.electricity_subsidy = c.pool_units * g.electricity_subsidy_per_unit_hour[t] * c.hours
+            costs.rental += c.pool_units * g.rental_per_unit_hour[t] * c.hours
+        li.costs = costs
+        li.total_usd = costs.total
+    return [li for li, _ in lines]
+
+
+def line_items(p: Problem, sol: dict[str, int]) -> list[LineItem]:
+    items: list[LineItem] = []
+    for t in range(len(p.periods)):
+        for key in sorted(p.groups):
+            items.extend(_group_lines(p, sol, p.groups[key], t))
     return items
 
 
-def totals(p: Problem, sol: dict[str, int], catalog: Catalog, measure_name: str | None) -> Totals:
-    lines = [measure.group_costs(p, sol, g) for g in p.groups.values()]
+def schedule(p: Problem, sol: dict[str, int]) -> list[ScheduleRow]:
+    rows = []
+    for t, period in enumerate(p.periods):
+        for key in sorted(p.groups):
+            g = p.groups[key]
+            new = measure.new_units(sol, g, t)
+            avail = measure.available(p, sol, g, t)
+            if new or avail:
+                rows.append(ScheduleRow(
+                    period=t, start=period.start, offer=g.offer, accelerator=g.accelerator, origin=g.origin,
+                    mode=g.mode, site=g.site, new_units=new, available_units=avail,
+                    devices_available=avail * g.devices_per_unit,
+                ))
+    return rows
+
+
+def cash_flow(items: list[LineItem], p: Problem) -> list[CashFlowRow]:
+    rows = []
+    for t, period in enumerate(p.periods):
+        total = CostLines()
+        for li in items:
+            if li.period == t:
+                total = total + li.costs
+        rows.append(CashFlowRow(period=t, start=period.start, **total.model_dump(), total=total.total))
+    return rows
+
+
+def workload_summaries(p: Problem, sol: dict[str, int], items: list[LineItem]) -> list[WorkloadSummary]:
+    out = []
+    for name, job in sorted(p.jobs.items()):
+        mine = [li for li in items if li.workload == name]
+        devices_peak = max(
+            (sum(li.devices for li in mine if li.period == t) for t in range(len(p.periods))), default=0
+        )
+        summary = WorkloadSummary(name=name, kind=job.kind, model=job.model, devices_peak=devices_peak,
+                                  cost_usd=sum(li.total_usd for li in mine))
+        if job.kind == "inference":
+            summary.required_requests_per_s_peak = max(job.required_rps)
+            ratios = [measure.delivered_rps(p, sol, name, t) / r for t, r in enumerate(job.required_rps) if r > 0]
+            summary.delivered_requests_per_s_min_ratio = min(ratios) if ratios else None
+        else:
+            summary.deadline_days = job.deadline_days
+            pool = next((c for c in measure.pools(p, sol) if c.job == name), None)
+            summary.training_days = pool.pool.days if pool is not None and pool.pool is not None else None
+        out.append(summary)
+    return out
+
+
+def totals(p: Problem, sol: dict[str, int], items: list[LineItem], catalog: Catalog, measure_name: str | None) -> Totals:
+    cost = CostLines()
+    for li in items:
+        cost = cost + li.costs
+    last = len(p.periods) - 1
+    peak_t = max(range(len(p.periods)), key=lambda t: measure.power_kw(p, sol, t))
     power_by_site: dict[str, float] = {}
-    for g in sorted(p.groups.values(), key=lambda g: g.site):
-        if g.hosted and measure.owned_units(sol, g):
-            power_by_site[g.site] = power_by_site.get(g.site, 0.0) + measure.owned_units(sol, g) * g.power_kw_per_unit
-    devices = int(measure.measure(p, sol, "devices", None))
-    pool = measure.chosen_pool(p, sol)
+    for g in sorted(p.groups.values(), key=lambda g: (g.site, g.key)):
+        if g.hosted and measure.available(p, sol, g, peak_t):
+            power_by_site[g.site] = power_by_site.get(g.site, 0.0) + measure.available(p, sol, g, peak_t) * g.power_kw_per_unit
+    devices = int(measure.measure(p, sol, "devices", None, last))
     t = Totals(
-        tco_usd=sum(x.total for x in lines),
-        capex_usd=sum(x.capex for x in lines),
-        levy_usd=sum(x.levy for x in lines),
-        subsidy_usd=sum(x.subsidy for x in lines),
-        energy_usd=sum(x.energy for x in lines),
-        electricity_subsidy_usd=sum(x.electricity_subsidy for x in lines),
-        rental_usd=sum(x.rental for x in lines),
+        tco_usd=cost.total,
+        capex_usd=cost.capex,
+        levy_usd=cost.levy,
+        subsidy_usd=cost.subsidy,
+        energy_usd=cost.energy,
+        electricity_subsidy_usd=cost.electricity_subsidy,
+        rental_usd=cost.rental,
+        residual_usd=cost.residual,
         power_kw=sum(power_by_site.values()),
         power_kw_by_site=power_by_site,
         devices=devices,
-        domestic_devices=int(measure.measure(p, sol, "devices", True)),
-        domestic_share={m: measure.share(p, sol, m) for m in ("devices", "compute", "throughput", "spend")},
+        domestic_devices=int(measure.measure(p, sol, "devices", True, last)),
+        domestic_share={m: measure.min_share(p, sol, m) for m in ("devices", "compute", "throughput", "spend")},
         domestic_share_measure=measure_name,
         fx_cny_per_usd=catalog.fx_cny_per_usd.value if catalog.fx_cny_per_usd else None,
     )
-    if p.kind == "inference":
-        t.required_requests_per_s = p.required_rps
-        t.delivered_requests_per_s = measure.delivered_rps(p, sol)
+    jobs = list(p.jobs.values())
+    if len(jobs) == 1 and jobs[0].kind == "inference":
+        job = jobs[0]
+        peak = max(range(len(p.periods)), key=lambda s: job.required_rps[s])
+        t.required_requests_per_s = job.required_rps[peak]
+        t.delivered_requests_per_s = measure.delivered_rps(p, sol, job.name, peak)
         t.delivered_output_tokens_per_s = sum(
-            measure.blocks(sol, c) * c.block_replicas * c.shape.output_tokens_per_s
-            for c in p.candidates.values()
+            measure.blocks(sol, c, peak) * c.block_replicas * c.shape.output_tokens_per_s
+            for c in p.candidates_for(job.name)
             if c.shape is not None
         )
-    else:
-        t.deadline_days = p.deadline_days
+    elif len(jobs) == 1:
+        t.deadline_days = jobs[0].deadline_days
+        pool = next(iter(measure.pools(p, sol)), None)
         t.training_days = pool.pool.days if pool is not None and pool.pool is not None else None
     return t
 
@@ -149,26 +232,16 @@ def constraint_rows(result: SolveResult) -> list[ConstraintRow]:
         slack = (r.limit - used) if r.sense == "<=" else (used - r.limit) if r.sense == ">=" else -abs(used)
         scale = max(abs(r.limit), 1e-9)
         binding = r.sense != "==" and slack <= BINDING_TOLERANCE * scale
-        rows.append(
-            ConstraintRow(
-                name=r.name,
-                family=r.family,
-                description=r.description,
-                sense=r.sense,  # type: ignore[arg-type]
-                limit=r.limit,
-                used=used,
-                slack=slack,
-                unit=r.unit,
-                binding=binding,
-            )
-        )
+        rows.append(ConstraintRow(
+            name=r.name, family=r.family, description=r.description, sense=r.sense,  # type: ignore[arg-type]
+            limit=r.limit, used=used, slack=slack, unit=r.unit, binding=binding,
+        ))
     return rows
 
 
-def rounding_bound(p: Problem, sol: dict[str, int]) -> float:
+def rounding_bound(sol: dict[str, int]) -> float:
     """Worst-case money rounding: each integer coefficient is off by under one resolution step."""
-    count = sum(sol.values()) + len(p.groups)
-    return count * MONEY_RESOLUTION_USD
+    return (sum(abs(v) for v in sol.values()) + 1) * MONEY_RESOLUTION_USD
 
 
 def to_plan(
@@ -197,10 +270,10 @@ def to_plan(
         workers=options.workers,
         seed=options.seed,
         stages=result.stages,
-        variables=len(b.n) + len(b.x),
+        variables=len(b.n) + len(b.x) + len(b.y) + len(b.z),
         constraints=b.constraint_count,
         money_resolution_usd=MONEY_RESOLUTION_USD,
-        max_rounding_error_usd=rounding_bound(p, result.solution) if found else 0.0,
+        max_rounding_error_usd=rounding_bound(result.solution) if found else 0.0,
     )
     plan = Plan(
         workload=workload_name,
@@ -209,11 +282,17 @@ def to_plan(
         status=result.status,  # type: ignore[arg-type]
         objective=p.objective,
         solver=info,
+        periods=len(p.periods),
         warnings=sorted(set(p.warnings)),
         assumptions=list(p.assumptions),
     )
     if found:
-        plan.line_items = line_items(p, result.solution)
-        plan.totals = totals(p, result.solution, catalog, measure_name)
+        items = line_items(p, result.solution)
+        plan.line_items = items
+        plan.totals = totals(p, result.solution, items, catalog, measure_name)
         plan.constraints = constraint_rows(result)
+        plan.workloads = workload_summaries(p, result.solution, items)
+        if len(p.periods) > 1:
+            plan.schedule = schedule(p, result.solution)
+            plan.cash_flow = cash_flow(items, p)
     return plan

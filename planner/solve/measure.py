@@ -12,43 +12,76 @@ from planner.solve.problem import Candidate, Group, Problem
 Solution = dict[str, int]
 
 
-def new_units(sol: Solution, g: Group) -> int:
-    return sol.get(f"n:{g.key}", 0)
+def new_units(sol: Solution, g: Group, t: int) -> int:
+    return sol.get(f"n:{g.key}@{t}", 0)
 
 
-def owned_units(sol: Solution, g: Group) -> int:
-    return new_units(sol, g) + g.existing_units
+def available(p: Problem, sol: Solution, g: Group, t: int) -> int:
+    """Units able to serve in period t: owned after lead time, or rented in t."""
+    if g.mode == "rental":
+        return new_units(sol, g, t)
+    return g.existing_units + sum(new_units(sol, g, s) for s in range(0, t - g.lag_periods + 1))
 
 
-def blocks(sol: Solution, c: Candidate) -> int:
-    return sol.get(f"x:{c.key}", 0)
+def owned_at_end(p: Problem, sol: Solution, g: Group) -> int:
+    """Purchased units owned by the end of the horizon (delivered or not)."""
+    return g.existing_units + sum(new_units(sol, g, t) for t in range(len(p.periods)))
 
 
-def chosen_pool(p: Problem, sol: Solution) -> Candidate | None:
-    for key in sorted(p.candidates):
-        if p.kind == "training" and blocks(sol, p.candidates[key]) > 0:
-            return p.candidates[key]
-    return None
+def blocks(sol: Solution, c: Candidate, t: int) -> int:
+    return sol.get(f"x:{c.key}@{t}", 0)
+
+
+def chosen(sol: Solution, c: Candidate) -> bool:
+    return sol.get(f"y:{c.key}", 0) > 0
+
+
+def pools(p: Problem, sol: Solution) -> list[Candidate]:
+    return [p.candidates[k] for k in sorted(p.candidates) if chosen(sol, p.candidates[k])]
+
+
+def used_units(p: Problem, sol: Solution, g: Group, t: int) -> int:
+    """Units serving in period t: inference blocks plus purchased training pools running then."""
+    used = 0
+    for c in p.candidates_of(g.key):
+        if p.job_kind(c) == "inference":
+            used += blocks(sol, c, t) * c.block_units
+        elif chosen(sol, c) and t in c.periods and g.mode == "purchase":
+            used += c.pool_units
+    return used
+
+
+def group_costs_period(p: Problem, sol: Solution, g: Group, t: int) -> CostLines:
+    """Cost lines of one group in period t (USD): purchases and rentals made then, energy of use."""
+    n = new_units(sol, g, t)
+    unit = g.unit_costs[t]
+    residual = p.residual_fraction.get(g.key, (0.0,) * len(p.periods))[t]
+    hours = p.periods[t].hours
+    lines = CostLines(
+        capex=n * unit.capex,
+        levy=n * unit.levy,
+        subsidy=n * unit.subsidy,
+        rental=n * g.rental_per_unit_hour[t] * hours,
+        residual=n * (unit.capex + unit.levy - unit.subsidy) * residual,
+    )
+    inference_units = sum(
+        blocks(sol, c, t) * c.block_units for c in p.candidates_of(g.key) if p.job_kind(c) == "inference"
+    )
+    lines.energy = inference_units * g.energy_per_unit_hour[t] * hours
+    lines.electricity_subsidy = inference_units * g.electricity_subsidy_per_unit_hour[t] * hours
+    for c in p.candidates_of(g.key):
+        if p.job_kind(c) == "training" and chosen(sol, c) and (c.periods[0] if c.periods else 0) == t:
+            lines.energy += c.pool_units * g.energy_per_unit_hour[t] * c.hours
+            lines.electricity_subsidy += c.pool_units * g.electricity_subsidy_per_unit_hour[t] * c.hours
+            lines.rental += c.pool_units * g.rental_per_unit_hour[t] * c.hours
+    return lines
 
 
 def group_costs(p: Problem, sol: Solution, g: Group) -> CostLines:
-    """Cost lines of one group in USD over the horizon (training: over the run)."""
-    n = new_units(sol, g)
-    unit = g.costs_per_unit
-    lines = CostLines(capex=n * unit.capex, levy=n * unit.levy, subsidy=n * unit.subsidy)
-    if p.kind == "inference":
-        owned = owned_units(sol, g)
-        h = p.horizon_hours
-        lines.energy = owned * g.energy_per_unit_hour * h
-        lines.electricity_subsidy = owned * g.electricity_subsidy_per_unit_hour * h
-        lines.rental = n * g.rental_per_unit_hour * h
-    else:
-        for c in p.candidates_of(g.key):
-            if blocks(sol, c):
-                lines.energy = c.pool_units * g.energy_per_unit_hour * c.hours
-                lines.electricity_subsidy = c.pool_units * g.electricity_subsidy_per_unit_hour * c.hours
-                lines.rental = c.pool_units * g.rental_per_unit_hour * c.hours
-    return lines
+    total = CostLines()
+    for t in range(len(p.periods)):
+        total = total + group_costs_period(p, sol, g, t)
+    return total
 
 
 def total_cost(p: Problem, sol: Solution) -> float:
@@ -63,50 +96,71 @@ def capex(p: Problem, sol: Solution) -> float:
     return total
 
 
-def power_kw(p: Problem, sol: Solution, sites: tuple[str, ...] | None = None) -> float:
-    """Nameplate power (with PUE) of every hosted unit, existing ones included."""
+def power_kw(p: Problem, sol: Solution, t: int, sites: tuple[str, ...] | None = None) -> float:
+    """Nameplate power (with PUE) of every hosted unit installed in period t, existing ones included."""
     return sum(
-        owned_units(sol, g) * g.power_kw_per_unit
+        available(p, sol, g, t) * g.power_kw_per_unit
         for g in p.groups.values()
         if g.hosted and (sites is None or g.site in sites)
     )
 
 
-def delivered_rps(p: Problem, sol: Solution, domestic: bool | None = None) -> float:
-    total = 0.0
-    for c in p.candidates.values():
-        g = p.groups[c.group]
-        if domestic is None or (g.origin == "domestic") == domestic:
-            total += blocks(sol, c) * c.requests_per_s
-    return total
+def max_power_kw(p: Problem, sol: Solution, sites: tuple[str, ...] | None = None) -> float:
+    return max(power_kw(p, sol, t, sites) for t in range(len(p.periods)))
 
 
-def measure(p: Problem, sol: Solution, which: str, domestic: bool | None) -> float:
-    """Amount of a share measure (devices, compute, throughput, spend), domestic or all."""
-    total = 0.0
-    for g in p.groups.values():
-        if domestic is not None and (g.origin == "domestic") != domestic:
-            continue
-        if which == "devices":
-            total += owned_units(sol, g) * g.devices_per_unit
-        elif which == "compute":
-            total += owned_units(sol, g) * g.devices_per_unit * g.peak_tflops_per_device
-        elif which == "spend":
-            total += group_costs(p, sol, g).total
-        elif which == "throughput":
-            for c in p.candidates_of(g.key):
-                total += blocks(sol, c) * throughput_per_block(p, c)
-    return total
+def delivered_rps(p: Problem, sol: Solution, job: str, t: int) -> float:
+    return sum(blocks(sol, c, t) * c.requests_per_s for c in p.candidates_for(job))
+
+
+def hedge_rps(p: Problem, sol: Solution, job: str, t: int) -> float:
+    return sum(sol.get(f"z:{c.key}@{t}", 0) * c.requests_per_s for c in p.candidates_for(job))
 
 
 def throughput_per_block(p: Problem, c: Candidate) -> float:
-    """Inference: requests/s. Training: achieved PFLOPS of the pool (its delivered compute)."""
-    if p.kind == "inference":
-        return c.requests_per_s
+    """Delivered PFLOP/s: requests/s x FLOPs per request (inference), pool FLOP/s (training)."""
+    if p.job_kind(c) == "inference":
+        return c.requests_per_s * p.jobs[c.job].flops_per_request / 1e15
     assert c.pool is not None
     return c.pool.devices * c.pool.achieved_tflops_per_device / 1000.0
 
 
-def share(p: Problem, sol: Solution, which: str) -> float:
-    whole = measure(p, sol, which, None)
-    return measure(p, sol, which, True) / whole if whole > 0 else 0.0
+def measure(p: Problem, sol: Solution, which: str, domestic: bool | None, t: int | None) -> float:
+    """Amount of a share measure in period t (spend: the whole horizon), domestic or all."""
+    total = 0.0
+    periods = range(len(p.periods)) if t is None else (t,)
+    for g in p.groups.values():
+        if domestic is not None and (g.origin == "domestic") != domestic:
+            continue
+        for s in periods:
+            if which in ("devices", "compute"):
+                units = available(p, sol, g, s)
+                units += sum(
+                    c.pool_units for c in p.candidates_of(g.key)
+                    if g.mode == "rental" and chosen(sol, c) and s in c.periods
+                )
+                per = g.devices_per_unit * (g.peak_tflops_per_device if which == "compute" else 1.0)
+                total += units * per
+            elif which == "throughput":
+                for c in p.candidates_of(g.key):
+                    if p.job_kind(c) == "inference":
+                        total += blocks(sol, c, s) * throughput_per_block(p, c)
+                    elif chosen(sol, c) and s in c.periods:
+                        total += throughput_per_block(p, c)
+        if which == "spend":
+            total += group_costs(p, sol, g).total
+    return total
+
+
+def share(p: Problem, sol: Solution, which: str, t: int | None = None) -> float:
+    if which == "spend":
+        t = None
+    whole = measure(p, sol, which, None, t)
+    return measure(p, sol, which, True, t) / whole if whole > 0 else 0.0
+
+
+def min_share(p: Problem, sol: Solution, which: str) -> float:
+    """The lowest share over the periods (the whole horizon for spend)."""
+    if which == "spend" or len(p.periods) == 1:
+        return share(p, sol, which, None if which == "spend" else 0)
+    return min(share(p, sol, which, t) for t in range(len(p.periods)))

@@ -24,31 +24,38 @@ class Stage:
 
 
 def _tco(b: Builder) -> cp_model.LinearExprT:
-    terms, const = b.cost_terms()
-    return linear(terms) + const
+    return linear(b.cost_terms())
 
 
 def _power(b: Builder) -> cp_model.LinearExprT:
+    """Installed nameplate watts summed over periods (one period: the fleet's power)."""
     p = b.problem
     return sum(
-        math.ceil(g.power_kw_per_unit * WATT) * b.owned_units(k) for k, g in sorted(p.groups.items()) if g.hosted
+        math.ceil(g.power_kw_per_unit * WATT) * b.available(k, t)
+        for k, g in sorted(p.groups.items())
+        if g.hosted
+        for t in b.periods
     )
 
 
 def _throughput(b: Builder) -> cp_model.LinearExprT:
     p = b.problem
-    return sum(math.floor(c.requests_per_s * RATE_SCALE) * b.x[k] for k, c in sorted(p.candidates.items()))
+    return sum(math.floor(p.candidates[k].requests_per_s * RATE_SCALE) * v for (k, _), v in sorted(b.x.items()))
 
 
 def _domestic_devices(b: Builder) -> cp_model.LinearExprT:
     p = b.problem
-    return sum(g.devices_per_unit * b.n[k] for k, g in sorted(p.groups.items()) if g.origin == "domestic")
+    return sum(
+        p.groups[k].devices_per_unit * v for (k, _), v in sorted(b.n.items()) if p.groups[k].origin == "domestic"
+    )
 
 
 def _canonical(b: Builder) -> cp_model.LinearExprT:
-    names = sorted(b.n) + sorted(b.x)
-    variables = [b.n[k] for k in sorted(b.n)] + [b.x[k] for k in sorted(b.x)]
-    return sum((i + 1) * v for i, (_, v) in enumerate(zip(names, variables, strict=True)))
+    variables = (
+        [b.n[k] for k in sorted(b.n)] + [b.x[k] for k in sorted(b.x)] + [b.y[k] for k in sorted(b.y)]
+        + [b.z[k] for k in sorted(b.z)]
+    )
+    return sum((i + 1) * v for i, v in enumerate(variables))
 
 
 def stages(b: Builder) -> list[Stage]:

@@ -1,12 +1,14 @@
-"""Validate a workload against the catalog and compute every number the model needs.
+"""Validate a fleet against the catalog and compute every number the model needs.
 
-Input: a workload and a catalog. Output: a :class:`Problem` of groups (offer x site),
-candidates (replica blocks or training pools), caps, floors and named bans. No CP-SAT here.
+Input: a workload or fleet and a catalog. Output: a :class:`Problem` of periods, jobs, groups
+(offer x site) with per-period prices, candidates (replica blocks or training pools per job),
+caps, floors, named bans and an optional hedge. No CP-SAT here.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import math
 from collections import defaultdict
@@ -14,8 +16,8 @@ from typing import TypeVar
 
 from planner.catalog.matching import matches
 from planner.catalog.store import Catalog
-from planner.catalog.workload_file import ResolvedWorkload, resolve
-from planner.errors import InputError
+from planner.catalog.workload_file import ResolvedFleet, resolve
+from planner.models.base import date_floor
 from planner.models.catalog import (
     BanRule,
     CapRule,
@@ -23,180 +25,252 @@ from planner.models.catalog import (
     LevyRule,
     Match,
     Offer,
+    Policy,
     PurchaseSubsidyRule,
     ResidencyRule,
     ShareFloorRule,
     TieInRule,
 )
+from planner.models.fleet import Fleet, Member
 from planner.models.plan import CostLines
 from planner.models.workload import Workload
+from planner.perf.arch_math import prefill_flops, forward_flops_per_token
 from planner.perf.device import DeviceModel, MissingFigure, device_model
 from planner.perf.inference import InferenceSetup, ReplicaShape, replica_shapes
 from planner.perf.training import TrainingInfeasible, TrainingSetup, size_pool
-from planner.solve.problem import Candidate, Group, PowerCap, Problem, ShareFloor, TieIn, UnitCap
+from planner.solve.problem import (
+    Candidate,
+    Group,
+    HedgeSpec,
+    Job,
+    Period,
+    PowerCap,
+    Problem,
+    ShareFloor,
+    TieIn,
+    UnitCap,
+)
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
 
 HOURS_PER_MONTH = 730.0
-MAX_UNITS_DEFAULT = 1_000_000
 
 
-def _effective_precision(dev_peaks: set[str], wanted: str) -> str:
-    if wanted in dev_peaks:
+def _effective_precision(peaks: set[str], wanted: str) -> str:
+    if wanted in peaks:
         return wanted
-    return "bf16" if "bf16" in dev_peaks else "fp16"
+    return "bf16" if "bf16" in peaks else "fp16"
+
+
+def _peaks(dev: DeviceModel) -> set[str]:
+    return {p for p in ("bf16", "fp16", "fp8", "int8") if (v := dev.accelerator.dense_tflops.get(p)) and v.value}
+
+
+def _add_months(start: dt.date, months: float) -> dt.date:
+    return start + dt.timedelta(days=months * 30.4375)
 
 
 class _Preparer:
-    def __init__(self, rw: ResolvedWorkload, catalog: Catalog) -> None:
-        self.rw = rw
-        self.w: Workload = rw.workload
+    def __init__(self, rf: ResolvedFleet, catalog: Catalog) -> None:
+        self.rf = rf
+        self.f: Fleet = rf.fleet
         self.cat = catalog
         self.aliases = catalog._aliases("accelerators")
-        self.active = {p.id for p in rw.policies}
-        self.problem = Problem(
-            kind=self.w.kind,
-            objective=self.w.objective,
-            horizon_hours=self.w.horizon_months * HOURS_PER_MONTH,
-            groups={},
-            candidates={},
-        )
-        self.shape_cache: dict[tuple[str, str], list[ReplicaShape]] = {}
+        spec = self.f.period_list
+        start = date_floor(spec.start)
+        periods = []
+        for i in range(spec.count):
+            begin = _add_months(start, spec.months * i)
+            periods.append(Period(i, begin.isoformat(), spec.months, spec.months * HOURS_PER_MONTH))
+        self.problem = Problem(objective=self.f.objective, periods=periods, jobs={}, groups={}, candidates={})
+        self.T = range(len(periods))
+        self.active = [self._policies_at(p) for p in periods]
+        self.shape_cache: dict[tuple[str, str, str], list[ReplicaShape]] = {}
 
-    # ---- helpers ------------------------------------------------------------------------
+    # ---- policies in force per period --------------------------------------------------
+    def _policies_at(self, period: Period) -> list[Policy]:
+        ids = set(self.rf.policy_ids)
+        for event in sorted(self.f.schedule.events, key=lambda e: date_floor(e.date)):
+            if date_floor(event.date) <= date_floor(period.start):
+                ids |= set(event.policy_on)
+                ids -= set(event.policy_off)
+        out = []
+        for pid in sorted(ids):
+            policy = self.cat.policies[pid]
+            if len(self.problem.periods) > 1:
+                if policy.effective_from and date_floor(policy.effective_from) > date_floor(period.start):
+                    continue
+                if policy.effective_until and date_floor(policy.effective_until) <= date_floor(period.start):
+                    continue
+            out.append(policy)
+        return out
+
+    def _event_value(self, period: Period, attr: str) -> float | None:
+        value = None
+        for event in sorted(self.f.schedule.events, key=lambda e: date_floor(e.date)):
+            if date_floor(event.date) <= date_floor(period.start) and getattr(event, attr) is not None:
+                value = getattr(event, attr)
+        return value
+
+    def rules(self, t: int, kind: type[R]) -> list[tuple[str, R]]:
+        return [(p.id, r) for p in self.active[t] for r in p.rules if isinstance(r, kind)]
+
+    def policy_ids(self, t: int) -> set[str]:
+        return {p.id for p in self.active[t]}
+
     def usd(self, amount: float, currency: str) -> float:
         return self.cat.to_usd(amount, currency)
 
-    def rules(self, kind: type[R]) -> list[tuple[str, R]]:
-        return [(p.id, r) for p in self.rw.policies for r in p.rules if isinstance(r, kind)]
+    def match(self, m: Match, offer: Offer, site: str) -> bool:
+        return matches(m, offer, self.cat.accelerators[offer.accelerator], site, self.aliases)
 
+    # ---- existing fleet -----------------------------------------------------------------
     def existing_units(self) -> dict[tuple[str, str], int]:
-        first_site = self.rw.sites[0] if self.rw.sites else None
+        first_site = self.rf.sites[0] if self.rf.sites else ""
         out: dict[tuple[str, str], int] = defaultdict(int)
-        for item in self.w.existing_fleet:
-            site = item.site or first_site
-            if site is None:
-                raise InputError.single("workload", "existing_fleet needs a site (no sites known)")
-            out[(item.offer, site)] += item.units
+        for item in self.f.existing_fleet:
+            out[(item.offer, item.site or first_site)] += item.units
         return out
 
     # ---- bans ---------------------------------------------------------------------------
-    def group_bans(self, offer: Offer, site: str) -> list[str]:
+    def group_bans(self, offer: Offer, site: str) -> dict[str, set[int]]:
         acc = self.cat.accelerators[offer.accelerator]
-        cons = self.w.constraints
-        bans: list[str] = []
+        cons = self.f.constraints
         reasons = self.problem.ban_reasons
-        if offer.requires_policy and offer.requires_policy not in self.active:
-            name = f"requires:{offer.requires_policy}"
-            bans.append(name)
-            reasons[name] = f"offers marked '{offer.requires_policy}' need that policy pack switched on"
-        for pid, rule in self.rules(BanRule):
-            if rule.workloads is not None and self.w.kind not in rule.workloads:
-                continue
-            if matches(rule.match, offer, acc, site, self.aliases):
-                bans.append(f"policy:{pid}")
-                reasons[f"policy:{pid}"] = self.cat.policies[pid].name
-        for pid, rule in self.rules(ResidencyRule):
-            if (
-                self.w.kind in rule.workloads
-                and self.w.handles_domestic_data
-                and offer.location not in rule.allowed_locations
-            ):
-                bans.append(f"residency:{pid}")
-                reasons[f"residency:{pid}"] = self.cat.policies[pid].name
-        for ident in sorted(self.rw.excluded):
+        bans: dict[str, set[int]] = defaultdict(set)
+
+        def ban(name: str, why: str, periods: range | list[int]) -> None:
+            bans[name].update(periods)
+            reasons.setdefault(name, why)
+
+        for t in self.T:
+            if offer.requires_policy and offer.requires_policy not in self.policy_ids(t):
+                ban(f"requires:{offer.requires_policy}",
+                    f"offers marked '{offer.requires_policy}' need that policy pack in force", [t])
+            kinds = {m.kind for m in self.f.fleet}
+            for pid, rule in self.rules(t, BanRule):
+                if rule.workloads is not None and not kinds & set(rule.workloads):
+                    continue
+                if self.match(rule.match, offer, site):
+                    ban(f"policy:{pid}", self.cat.policies[pid].name, [t])
+        for ident in sorted(self.rf.excluded):
             if ident in (acc.id, acc.vendor, offer.id):
-                bans.append(f"exclude:{ident}")
-                reasons[f"exclude:{ident}"] = f"the workload excludes '{ident}'"
+                ban(f"exclude:{ident}", f"the workload excludes '{ident}'", self.T)
         if offer.mode == "rental" and not cons.allow_rental:
-            bans.append("allow:rental")
-            reasons["allow:rental"] = "the workload does not allow rental"
+            ban("allow:rental", "the workload does not allow rental", self.T)
         if offer.mode == "purchase" and not cons.allow_purchase:
-            bans.append("allow:purchase")
-            reasons["allow:purchase"] = "the workload does not allow new purchases"
+            ban("allow:purchase", "the workload does not allow new purchases", self.T)
         if acc.origin not in cons.allowed_origins:
-            bans.append(f"allow:{acc.origin}")
-            reasons[f"allow:{acc.origin}"] = f"the workload does not allow {acc.origin} parts"
+            ban(f"allow:{acc.origin}", f"the workload does not allow {acc.origin} parts", self.T)
         if offer.location not in cons.allowed_locations:
-            bans.append(f"allow:{offer.location}")
-            reasons[f"allow:{offer.location}"] = f"the workload does not allow {offer.location} capacity"
-        return sorted(set(bans))
+            ban(f"allow:{offer.location}", f"the workload does not allow {offer.location} capacity", self.T)
+        if offer.existing_only:
+            ban("existing-only", "parts no longer sold: existing fleets only", self.T)
+        return bans
 
-    # ---- money --------------------------------------------------------------------------
-    def group_money(self, offer: Offer, site: str) -> tuple[CostLines, float, float, float, float]:
-        """Per unit: (purchase cost lines, nameplate kW with PUE, energy/h, e-subsidy/h, rental/h)."""
+    def candidate_bans(self, member: Member, offer: Offer) -> list[str]:
+        """Bans on serving one job from one offer: residency, per-job exclusions and locations."""
         acc = self.cat.accelerators[offer.accelerator]
-        price = offer.price.value
-        assert price is not None
-        lines = CostLines()
-        rental_h = 0.0
-        if offer.mode == "purchase":
-            base = self.usd(price, offer.price.currency)
-            over = offer.server_overhead.cost
-            over_usd = self.usd(over.value, over.currency) if over is not None and over.value is not None else 0.0
-            levy = sum(
-                r.rate * r.pass_through * base
-                for _, r in self.rules(LevyRule)
-                if matches(r.match, offer, acc, site, self.aliases)
-            )
-            subsidy = sum(
-                r.fraction * base
-                for _, r in self.rules(PurchaseSubsidyRule)
-                if matches(r.match, offer, acc, site, self.aliases)
-            )
-            lines = CostLines(capex=base + over_usd, levy=levy, subsidy=min(subsidy, base))
-        else:
-            rental_h = self.usd(price, offer.price.currency) * offer.unit.devices
+        out: list[str] = []
+        for pid, rule in self.rules(0, ResidencyRule):
+            if member.kind in rule.workloads and member.handles_domestic_data and offer.location not in rule.allowed_locations:
+                out.append(f"residency:{pid}")
+                self.problem.ban_reasons[f"residency:{pid}"] = self.cat.policies[pid].name
+        for ident in sorted(self.rf.member_excluded.get(member.name, ())):
+            if ident in (acc.id, acc.vendor, offer.id):
+                name = f"exclude:{ident}@{member.name}"
+                out.append(name)
+                self.problem.ban_reasons[name] = f"workload '{member.name}' excludes '{ident}'"
+        if member.allowed_locations is not None and offer.location not in member.allowed_locations:
+            name = f"allow:{offer.location}@{member.name}"
+            out.append(name)
+            self.problem.ban_reasons[name] = f"workload '{member.name}' does not allow {offer.location} capacity"
+        for name in sorted(self.rf.excluded):
+            if name in (acc.id, acc.vendor, offer.id):
+                out.append(f"exclude:{name}")
+        return sorted(set(out))
 
+    # ---- money per period -----------------------------------------------------------------
+    def price_factor(self, offer: Offer, site: str, t: int) -> float:
+        factor = 1.0
+        for trend in self.f.schedule.price_trends:
+            if self.match(trend.match, offer, site):
+                factor *= (1.0 + trend.per_period) ** t
+        return factor
+
+    def group_money(self, offer: Offer, site: str) -> tuple[list[CostLines], float, list[float], list[float], list[float]]:
+        """Per period: unit purchase lines, nameplate kW (with PUE), energy/h, e-subsidy/h, rental/h."""
+        acc = self.cat.accelerators[offer.accelerator]
+        price = offer.price.value or 0.0
+        site_obj = self.cat.sites[site]
         tdp = acc.tdp_w.value or 0.0
         over_w = offer.server_overhead.power_w
         watts = offer.unit.devices * tdp + (over_w.value if over_w is not None and over_w.value else 0.0)
-        site_obj = self.cat.sites[site]
-        pue = site_obj.pue.value or 1.0
-        kw = watts / 1000.0 * pue
-        energy_h = 0.0
-        esub_h = 0.0
-        if offer.mode == "purchase":
-            ep = site_obj.electricity_price
-            if ep is None or ep.value is None:
-                self.problem.warnings.append(f"site {site}: no electricity price; energy counted as zero")
+        kw = watts / 1000.0 * (site_obj.pue.value or 1.0)
+        lines: list[CostLines] = []
+        energy: list[float] = []
+        esub: list[float] = []
+        rental: list[float] = []
+        for t, period in enumerate(self.problem.periods):
+            factor = self.price_factor(offer, site, t)
+            if offer.mode == "purchase":
+                base = self.usd(price, offer.price.currency) * factor
+                over = offer.server_overhead.cost
+                over_usd = self.usd(over.value, over.currency) if over is not None and over.value is not None else 0.0
+                rate_override = self._event_value(period, "levy_rate")
+                levy = sum(
+                    (rate_override if rate_override is not None else r.rate) * r.pass_through * base
+                    for _, r in self.rules(t, LevyRule)
+                    if self.match(r.match, offer, site)
+                )
+                subsidy = sum(r.fraction * base for _, r in self.rules(t, PurchaseSubsidyRule) if self.match(r.match, offer, site))
+                lines.append(CostLines(capex=base + over_usd, levy=levy, subsidy=min(subsidy, base)))
+                rental.append(0.0)
+                ep = site_obj.electricity_price
+                e_h = 0.0
+                if ep is not None and ep.value is not None:
+                    e_h = kw * self.f.energy_load_factor * self.usd(ep.value, ep.currency)
+                energy.append(e_h)
+                frac = max(
+                    (r.fraction for _, r in self.rules(t, ElectricitySubsidyRule)
+                     if site in r.sites and self.match(r.match, offer, site)),
+                    default=0.0,
+                )
+                esub.append(e_h * frac)
             else:
-                energy_h = kw * self.w.energy_load_factor * self.usd(ep.value, ep.currency)
-            frac = max(
-                (
-                    r.fraction
-                    for _, r in self.rules(ElectricitySubsidyRule)
-                    if site in r.sites and matches(r.match, offer, acc, site, self.aliases)
-                ),
-                default=0.0,
-            )
-            esub_h = energy_h * frac
-        return lines, kw, energy_h, esub_h, rental_h
+                lines.append(CostLines())
+                rental.append(self.usd(price, offer.price.currency) * offer.unit.devices * factor)
+                energy.append(0.0)
+                esub.append(0.0)
+        if offer.mode == "purchase" and (site_obj.electricity_price is None or site_obj.electricity_price.value is None):
+            self.problem.warnings.append(f"site {site}: no electricity price; energy counted as zero")
+        return lines, kw, energy, esub, rental
 
-    # ---- groups and candidates ----------------------------------------------------------
-    def sites_for(self, offer: Offer) -> list[str]:
-        if offer.mode == "rental":
-            return [offer.site] if offer.site else []
-        return list(self.rw.sites)
+    def lag(self, offer: Offer) -> int:
+        """Whole periods between ordering and serving: lead time rounded to the nearest period."""
+        if len(self.problem.periods) == 1 or offer.lead_time_weeks is None or offer.lead_time_weeks.value is None:
+            return 0
+        weeks_per_period = self.problem.periods[0].months * 30.4375 / 7.0
+        return int(math.floor(offer.lead_time_weeks.value / weeks_per_period + 0.5))
 
+    # ---- build ----------------------------------------------------------------------------
     def build(self) -> Problem:
+        self.add_jobs()
         existing = self.existing_units()
-        for key in existing:
-            if key[1] not in self.rw.sites and self.cat.offers[key[0]].mode == "purchase":
-                pass  # existing fleets may sit at a site not open for new purchases
         for offer in sorted(self.cat.offers.values(), key=lambda o: o.id):
-            sites = sorted(set(self.sites_for(offer)) | {s for (o, s) in existing if o == offer.id})
+            owned_sites = {s for (o, s) in existing if o == offer.id}
             if offer.existing_only:
-                sites = sorted({s for (o, s) in existing if o == offer.id})
-                if not sites:
-                    continue
-            if offer.price.value is None:
-                if any(o == offer.id for (o, _) in existing):
-                    pass
-                else:
-                    self.problem.excluded.append(f"{offer.id}: no public price (add your quote with --catalog)")
-                    continue
+                sites = sorted(owned_sites)
+            elif offer.mode == "rental":
+                sites = [offer.site] if offer.site else []
+            else:
+                sites = sorted(set(self.rf.sites) | owned_sites)
+            if not sites:
+                continue
+            if offer.price.value is None and not owned_sites:
+                self.problem.excluded.append(f"{offer.id}: no public price (add your quote with --catalog)")
+                continue
             try:
                 dev = device_model(self.cat, offer.accelerator)
             except MissingFigure as exc:
@@ -208,25 +282,40 @@ class _Preparer:
                 self.add_group(offer, site, existing.get((offer.id, site), 0), dev)
         self.add_caps_and_floors()
         self.add_limits()
-        for warning in sorted({w for w in self.problem.warnings}):
-            log.info("warning: %s", warning)
+        self.add_hedge()
+        self.add_residuals()
+        self.problem.warnings = sorted(set(self.problem.warnings))
         return self.problem
+
+    def add_jobs(self) -> None:
+        for m in self.f.fleet:
+            arch = self.rf.archs[m.name]
+            if m.kind == "inference":
+                assert m.traffic is not None
+                rps = tuple(m.traffic.requests_per_s * m.demand_factor(t) for t in self.T)
+                per_request = prefill_flops(arch, m.traffic.input_tokens) + m.traffic.output_tokens * forward_flops_per_token(
+                    arch, m.traffic.input_tokens + m.traffic.output_tokens / 2.0
+                )
+                job = Job(m.name, "inference", self.rf.model_names[m.name], required_rps=rps, flops_per_request=per_request,
+                          start_period=m.start_period)
+            else:
+                job = Job(m.name, "training", self.rf.model_names[m.name], deadline_days=m.deadline_days or 0.0,
+                          start_period=m.start_period)
+            self.problem.jobs[m.name] = job
 
     def add_group(self, offer: Offer, site: str, existing: int, dev: DeviceModel) -> None:
         acc = dev.accelerator
-        if offer.price.value is None:
-            lines, kw, energy_h, esub_h, rental_h = CostLines(), 0.0, 0.0, 0.0, 0.0
-        else:
-            lines, kw, energy_h, esub_h, rental_h = self.group_money(offer, site)
+        priced = offer
+        if offer.price.value is None:  # an existing fleet of a part with no public price: running costs only
+            priced = offer.model_copy(update={"price": offer.price.model_copy(update={"value": 0.0})})
+        lines, kw, energy, esub, rental = self.group_money(priced, site)
         bans = self.group_bans(offer, site)
-        if offer.existing_only or offer.price.value is None:
-            bans = sorted(set(bans) | {"existing-only"})
-            self.problem.ban_reasons["existing-only"] = "parts no longer sold: existing fleets only"
+        if offer.price.value is None:
+            bans["existing-only"] = set(self.T)
+            self.problem.ban_reasons["existing-only"] = "parts with no public price: existing fleets only"
         peak, _ = dev.peak_flops("bf16")
-        key = f"{offer.id}@{site}"
-        max_new = MAX_UNITS_DEFAULT
         group = Group(
-            key=key,
+            key=f"{offer.id}@{site}",
             offer=offer.id,
             accelerator=acc.id,
             accelerator_name=acc.name,
@@ -239,100 +328,87 @@ class _Preparer:
             unit_kind=offer.unit.kind,
             devices_per_unit=offer.unit.devices,
             existing_units=existing,
-            max_new_units=max_new,
             peak_tflops_per_device=peak / 1e12,
             power_kw_per_unit=kw,
             hosted=offer.mode == "purchase",
-            costs_per_unit=lines,
-            energy_per_unit_hour=energy_h,
-            electricity_subsidy_per_unit_hour=esub_h,
-            rental_per_unit_hour=rental_h,
-            bans=tuple(bans),
+            lag_periods=self.lag(offer),
+            unit_costs=tuple(lines),
+            energy_per_unit_hour=tuple(energy),
+            electricity_subsidy_per_unit_hour=tuple(esub),
+            rental_per_unit_hour=tuple(rental),
+            bans=tuple((name, tuple(sorted(periods))) for name, periods in sorted(bans.items())),
         )
-        made = self.add_candidates(group, dev, offer)
+        made = sum(self.add_candidates(group, dev, offer, m) for m in self.f.fleet)
         if made or existing:
-            self.problem.groups[key] = group
-        for w in dev.warnings:
-            if w not in self.problem.warnings and made:
-                self.problem.warnings.append(w)
+            self.problem.groups[group.key] = group
+            self.problem.warnings.extend(dev.warnings)
 
-    def add_candidates(self, group: Group, dev: DeviceModel, offer: Offer) -> int:
-        peaks = {p for p in ("bf16", "fp16", "fp8", "int8") if (v := dev.accelerator.dense_tflops.get(p)) and v.value}
-        precision = _effective_precision(peaks, self.w.precision)
-        if precision != self.w.precision:
-            note = f"{dev.id} has no {self.w.precision} support; planned at {precision}"
-            if note not in self.problem.warnings:
-                self.problem.warnings.append(note)
+    def add_candidates(self, group: Group, dev: DeviceModel, offer: Offer, m: Member) -> int:
+        peaks = _peaks(dev)
+        precision = _effective_precision(peaks, m.precision)
+        if precision != m.precision:
+            self.problem.warnings.append(f"{dev.id} has no {m.precision} support; planned at {precision}")
         cluster_cap = self.cluster_cap(offer)
-        made = 0
-        if self.w.kind == "inference":
-            assert self.w.traffic is not None and self.w.slo is not None
-            kvp = self.w.kv_precision or self.w.precision
-            kvp = _effective_precision(peaks | {"bf16"}, kvp) if kvp in ("fp8",) and "fp8" not in peaks else kvp
-            cache_key = (f"{dev.id}/{dev.domain}", precision + "/" + kvp)
+        bans = self.candidate_bans(m, offer)
+        arch = self.rf.archs[m.name]
+        if m.kind == "inference":
+            assert m.traffic is not None and m.slo is not None
+            kvp = m.kv_precision or m.precision
+            if kvp == "fp8" and "fp8" not in peaks:
+                kvp = precision
+            cache_key = (m.name, f"{dev.id}/{dev.domain}", f"{precision}/{kvp}")
             if cache_key not in self.shape_cache:
-                setup = InferenceSetup(
-                    arch=self.rw.arch,
-                    precision=precision,
-                    kv_precision=kvp,
-                    input_tokens=self.w.traffic.input_tokens,
-                    output_tokens=self.w.traffic.output_tokens,
-                    ttft_ms=self.w.slo.ttft_ms,
-                    tpot_ms=self.w.slo.tpot_ms,
-                )
+                setup = InferenceSetup(arch, precision, kvp, m.traffic.input_tokens, m.traffic.output_tokens,
+                                       m.slo.ttft_ms, m.slo.tpot_ms)
                 shapes, bad = replica_shapes(dev, setup)
                 self.shape_cache[cache_key] = shapes
                 if not shapes:
                     why = "; ".join(sorted({b.reason for b in bad})[:2]) or "no layout fits"
-                    self.problem.excluded.append(f"{dev.id}: cannot serve this model under the SLO ({why})")
+                    self.problem.excluded.append(f"{dev.id} cannot serve '{m.name}' under its SLO ({why})")
+            made = 0
             for shape in self.shape_cache[cache_key]:
                 block = math.lcm(shape.devices, group.devices_per_unit)
-                bans: list[str] = []
-                if cluster_cap is not None and shape.devices > cluster_cap[0]:
-                    bans.append(cluster_cap[1])
+                extra = [cluster_cap[1]] if cluster_cap is not None and shape.devices > cluster_cap[0] else []
                 cand = Candidate(
-                    key=f"{group.key}#tp{shape.tp}pp{shape.pp}",
+                    key=f"{m.name}|{group.key}#tp{shape.tp}pp{shape.pp}",
                     group=group.key,
+                    job=m.name,
                     block_units=block // group.devices_per_unit,
                     block_devices=block,
                     block_replicas=block // shape.devices,
                     requests_per_s=shape.requests_per_s * (block // shape.devices),
                     shape=shape,
-                    bans=tuple(bans),
+                    bans=tuple(sorted(set(bans + extra))),
                 )
                 self.problem.candidates[cand.key] = cand
                 made += 1
-        else:
-            assert self.w.tokens_b is not None and self.w.seq_len and self.w.deadline_days
-            setup_t = TrainingSetup(
-                arch=self.rw.arch,
-                tokens=self.w.tokens_b * 1e9,
-                seq_len=self.w.seq_len,
-                deadline_days=self.w.deadline_days,
-                precision=precision,
-            )
-            pool = size_pool(dev, setup_t, group.devices_per_unit, None)
-            if isinstance(pool, TrainingInfeasible):
-                self.problem.excluded.append(f"{group.key}: {pool.reason}")
-                return 0
-            bans = []
-            if cluster_cap is not None and pool.devices > cluster_cap[0]:
-                bans.append(cluster_cap[1])
-            units = math.ceil(pool.devices / group.devices_per_unit)
-            cand = Candidate(
-                key=f"{group.key}#pool",
-                group=group.key,
-                block_units=units,
-                block_devices=pool.devices,
-                block_replicas=0,
-                pool=pool,
-                pool_units=units,
-                hours=pool.days * 24.0,
-                bans=tuple(bans),
-            )
-            self.problem.candidates[cand.key] = cand
-            made = 1
-        return made
+            return made
+        assert m.tokens_b is not None and m.seq_len and m.deadline_days
+        setup_t = TrainingSetup(arch, m.tokens_b * 1e9, m.seq_len, m.deadline_days, precision)
+        pool = size_pool(dev, setup_t, group.devices_per_unit, None)
+        if isinstance(pool, TrainingInfeasible):
+            self.problem.excluded.append(f"{group.key} for '{m.name}': {pool.reason}")
+            return 0
+        extra = [cluster_cap[1]] if cluster_cap is not None and pool.devices > cluster_cap[0] else []
+        period_days = self.problem.periods[0].months * 30.4375
+        span = max(1, math.ceil(pool.days / period_days - 1e-9))
+        covered = tuple(t for t in range(m.start_period, m.start_period + span) if t < len(self.problem.periods))
+        units = math.ceil(pool.devices / group.devices_per_unit)
+        cand = Candidate(
+            key=f"{m.name}|{group.key}#pool",
+            group=group.key,
+            job=m.name,
+            block_units=units,
+            block_devices=pool.devices,
+            block_replicas=0,
+            pool=pool,
+            pool_units=units,
+            hours=pool.days * 24.0,
+            periods=covered,
+            bans=tuple(sorted(set(bans + extra))),
+        )
+        self.problem.candidates[cand.key] = cand
+        return 1
 
     def cluster_cap(self, offer: Offer) -> tuple[int, str] | None:
         caps: list[tuple[int, str]] = []
@@ -340,30 +416,49 @@ class _Preparer:
             name = f"cluster:{offer.id}"
             caps.append((int(offer.max_cluster_devices.value), name))
             self.problem.ban_reasons[name] = f"{offer.id} clusters are capped at {int(offer.max_cluster_devices.value)} devices"
-        if self.w.constraints.max_cluster_devices is not None:
-            caps.append((self.w.constraints.max_cluster_devices, "cluster:workload"))
-            self.problem.ban_reasons["cluster:workload"] = (
-                f"the workload caps a cluster at {self.w.constraints.max_cluster_devices} devices"
-            )
+        limit = self.f.constraints.max_cluster_devices
+        if limit is not None:
+            caps.append((limit, "cluster:workload"))
+            self.problem.ban_reasons["cluster:workload"] = f"the workload caps a cluster at {limit} devices"
         return min(caps) if caps else None
 
-    # ---- caps, floors, limits -----------------------------------------------------------
+    # ---- caps, floors, limits ---------------------------------------------------------------
+    def matching_groups(self, match: Match) -> list[str]:
+        return sorted(
+            g.key for g in self.problem.groups.values() if self.match(match, self.cat.offers[g.offer], g.site)
+        )
+
     def add_caps_and_floors(self) -> None:
         p = self.problem
         by_offer: dict[str, list[str]] = defaultdict(list)
         for g in p.groups.values():
             by_offer[g.offer].append(g.key)
+        every = tuple(self.T)
         for offer_id, keys in sorted(by_offer.items()):
             cap = self.cat.offers[offer_id].supply_cap_units
             if cap is not None and cap.value is not None:
-                p.unit_caps.append(
-                    UnitCap(f"supply:{offer_id}", tuple(keys), int(cap.value), f"supply cap of {offer_id} (units)")
-                )
-        for pid, rule in self.rules(CapRule):
-            keys = self.matching_groups(rule.match)
-            if keys:
-                p.unit_caps.append(UnitCap(f"policy:{pid}", tuple(keys), rule.max_units, self.cat.policies[pid].name))
-        for pid, rule in self.rules(TieInRule):
+                per = "per period" if len(p.periods) > 1 else "(units)"
+                p.unit_caps.append(UnitCap(f"supply:{offer_id}", tuple(keys), int(cap.value),
+                                           f"supply cap of {offer_id} {per}", every))
+        for i, sched in enumerate(self.f.schedule.supply):
+            keys = self.matching_groups(sched.match)
+            for t in self.T:
+                units = sched.units_per_period[min(t, len(sched.units_per_period) - 1)]
+                p.unit_caps.append(UnitCap(f"supply:schedule[{i}]", tuple(keys), units,
+                                           f"scheduled supply {i} in period {t}", (t,)))
+        seen_caps: set[str] = set()
+        for t in self.T:
+            for pid, rule in self.rules(t, CapRule):
+                keys = self.matching_groups(rule.match)
+                if keys:
+                    p.unit_caps.append(UnitCap(f"policy:{pid}", tuple(keys), rule.max_units,
+                                               self.cat.policies[pid].name, (t,)))
+                    seen_caps.add(pid)
+        tie_seen: set[str] = set()
+        for pid, rule in self.rules(0, TieInRule):
+            if pid in tie_seen:
+                continue
+            tie_seen.add(pid)
             keys = self.matching_groups(rule.match)
             if rule.ratio is None:
                 p.warnings.append(
@@ -372,27 +467,29 @@ class _Preparer:
                 )
             elif keys:
                 p.tie_ins.append(TieIn(f"policy:{pid}", tuple(keys), rule.ratio, self.cat.policies[pid].name))
-        share = self.w.constraints.domestic_share
-        if share is not None and share.min > 0:
-            p.share_floors.append(
-                ShareFloor("domestic_share:workload", share.measure, share.min, f"the workload's {share.min:.0%} domestic floor")
-            )
-        for pid, rule in self.rules(ShareFloorRule):
-            p.share_floors.append(
-                ShareFloor(f"domestic_share:{pid}", rule.measure, rule.min, f"{self.cat.policies[pid].name}")
-            )
-
-    def matching_groups(self, match: Match) -> list[str]:
-        out = []
-        for g in self.problem.groups.values():
-            offer = self.cat.offers[g.offer]
-            if matches(match, offer, self.cat.accelerators[g.accelerator], g.site, self.aliases):
-                out.append(g.key)
-        return sorted(out)
+        share = self.f.constraints.domestic_share
+        if share is not None or any(e.domestic_share_min is not None for e in self.f.schedule.events):
+            base = share.min if share is not None else 0.0
+            measure = share.measure if share is not None else "devices"
+            mins = []
+            for period in p.periods:
+                override = self._event_value(period, "domestic_share_min")
+                mins.append(override if override is not None else base)
+            if any(v > 0 for v in mins):
+                p.share_floors.append(ShareFloor("domestic_share:workload", measure, tuple(mins),
+                                                 "the workload's domestic floor"))
+        floors: dict[tuple[str, str], list[float]] = {}
+        for t in self.T:
+            for pid, rule in self.rules(t, ShareFloorRule):
+                key = (pid, rule.measure)
+                mins = floors.setdefault(key, [0.0] * len(p.periods))
+                mins[t] = max(mins[t], rule.min)
+        for (pid, measure), mins in sorted(floors.items()):
+            p.share_floors.append(ShareFloor(f"domestic_share:{pid}", measure, tuple(mins), self.cat.policies[pid].name))  # type: ignore[arg-type]
 
     def add_limits(self) -> None:
         p = self.problem
-        cons = self.w.constraints
+        cons = self.f.constraints
         hosted_sites = sorted({g.site for g in p.groups.values() if g.hosted})
         for site in hosted_sites:
             if site in cons.site_power_kw:
@@ -411,13 +508,34 @@ class _Preparer:
                 p.budget_total = self.usd(cons.budget.total, cur)
             if cons.budget.capex is not None:
                 p.budget_capex = self.usd(cons.budget.capex, cur)
-        if self.w.kind == "inference" and self.w.traffic is not None:
-            p.required_rps = self.w.traffic.requests_per_s
-        if self.w.deadline_days is not None:
-            p.deadline_days = self.w.deadline_days
+
+    def add_hedge(self) -> None:
+        hedge = self.f.hedge
+        if hedge is None:
+            return
+        lost = self.matching_groups(hedge.lose)
+        jobs = tuple(hedge.workloads or [m.name for m in self.f.fleet if m.kind == "inference"])
+        self.problem.hedge = HedgeSpec("hedge:loss", tuple(lost), hedge.serve_fraction, jobs,
+                                       f"serve {hedge.serve_fraction:.0%} of demand if {len(lost)} offer-site(s) are lost")
+
+    def add_residuals(self) -> None:
+        life = self.f.schedule.depreciation_years
+        if life is None:
+            return
+        p = self.problem
+        end = p.horizon_hours
+        start = 0.0
+        fractions = []
+        for period in p.periods:
+            age_years = (end - start) / (HOURS_PER_MONTH * 12)
+            fractions.append(max(0.0, 1.0 - age_years / life))
+            start += period.hours
+        for key in p.groups:
+            p.residual_fraction[key] = tuple(fractions)
+        p.assumptions.append(f"hardware owned at the end is credited at straight-line book value over {life:g} years")
 
 
-def prepare(workload: Workload, catalog: Catalog) -> Problem:
-    """Check the workload against the catalog and compute the problem's numbers."""
-    rw = resolve(workload, catalog)
-    return _Preparer(rw, catalog).build()
+def prepare(inp: Workload | Fleet, catalog: Catalog) -> Problem:
+    """Check the workload or fleet against the catalog and compute the problem's numbers."""
+    rf = resolve(inp, catalog)
+    return _Preparer(rf, catalog).build()

@@ -1,7 +1,8 @@
 """The prepared problem: plain numbers the model builder loops over.
 
 Everything here is computed before any CP-SAT object exists (validate and prepare first),
-so the builder holds no logic beyond turning these numbers into constraints.
+so the builder holds no logic beyond turning these numbers into constraints. A single
+workload is the case of one :class:`Job` and one :class:`Period`.
 """
 
 from __future__ import annotations
@@ -15,8 +16,30 @@ from planner.perf.training import TrainingPool
 
 
 @dataclass(frozen=True)
+class Period:
+    index: int
+    start: str
+    months: float
+    hours: float
+
+
+@dataclass(frozen=True)
+class Job:
+    """One workload of the fleet, as the solver needs it."""
+
+    name: str
+    kind: str
+    model: str
+    required_rps: tuple[float, ...] = ()
+    """Inference: requests/s to serve in each period (0 where the workload is not running)."""
+    flops_per_request: float = 0.0
+    deadline_days: float = 0.0
+    start_period: int = 0
+
+
+@dataclass(frozen=True)
 class Group:
-    """One offer at one site: the unit the buyer buys or rents (an integer decision)."""
+    """One offer at one site: the unit the buyer buys or rents (an integer decision per period)."""
 
     key: str
     offer: str
@@ -31,25 +54,27 @@ class Group:
     unit_kind: str
     devices_per_unit: int
     existing_units: int
-    max_new_units: int
     peak_tflops_per_device: float
     power_kw_per_unit: float
     hosted: bool
-    costs_per_unit: CostLines
-    """Inference: per unit over the horizon. Training: per unit bought (capex, levy, subsidy)."""
-    energy_per_unit_hour: float
-    electricity_subsidy_per_unit_hour: float
-    rental_per_unit_hour: float
-    bans: tuple[str, ...] = ()
-    """Names of constraints that forbid new units here (policy:..., exclude:..., allow:...)."""
+    lag_periods: int
+    """Purchases made in period t serve from period t + lag (lead time)."""
+    unit_costs: tuple[CostLines, ...]
+    """Per period: what one unit bought then costs (capex, levy, subsidy)."""
+    energy_per_unit_hour: tuple[float, ...]
+    electricity_subsidy_per_unit_hour: tuple[float, ...]
+    rental_per_unit_hour: tuple[float, ...]
+    bans: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    """(constraint name, periods) pairs forbidding new units here (policy:..., exclude:..., allow:...)."""
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A way one group can serve the workload: a block of replicas or a training pool."""
+    """A way one group can serve one job: a block of replicas or a training pool."""
 
     key: str
     group: str
+    job: str
     block_units: int
     block_devices: int
     block_replicas: int
@@ -60,6 +85,8 @@ class Candidate:
     pool_units: int = 0
     hours: float = 0.0
     """Training: hours the pool runs (energy and rental are charged for these)."""
+    periods: tuple[int, ...] = ()
+    """Training: periods the run occupies its units in."""
     bans: tuple[str, ...] = ()
     """Constraints that forbid this candidate (residency for serving, cluster caps)."""
 
@@ -68,7 +95,7 @@ class Candidate:
 class ShareFloor:
     name: str
     measure: Measure
-    min: float
+    min_by_period: tuple[float, ...]
     description: str
 
 
@@ -78,7 +105,8 @@ class UnitCap:
     groups: tuple[str, ...]
     max_units: int
     description: str
-    counts_existing: bool = False
+    periods: tuple[int, ...] = ()
+    """Periods the cap applies in, each separately (empty: the sum over all periods)."""
 
 
 @dataclass(frozen=True)
@@ -97,21 +125,31 @@ class PowerCap:
     description: str
 
 
+@dataclass(frozen=True)
+class HedgeSpec:
+    name: str
+    lost_groups: tuple[str, ...]
+    serve_fraction: float
+    jobs: tuple[str, ...]
+    description: str
+
+
 @dataclass
 class Problem:
-    kind: str
     objective: str
-    horizon_hours: float
+    periods: list[Period]
+    jobs: dict[str, Job]
     groups: dict[str, Group]
     candidates: dict[str, Candidate]
-    required_rps: float = 0.0
-    deadline_days: float = 0.0
     budget_total: float | None = None
     budget_capex: float | None = None
     power_caps: list[PowerCap] = field(default_factory=list)
     share_floors: list[ShareFloor] = field(default_factory=list)
     unit_caps: list[UnitCap] = field(default_factory=list)
     tie_ins: list[TieIn] = field(default_factory=list)
+    hedge: HedgeSpec | None = None
+    residual_fraction: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    """Group -> per purchase period, share of its capex still on the books at the horizon's end."""
     ban_reasons: dict[str, str] = field(default_factory=dict)
     """Constraint name -> what it forbids, in words."""
     warnings: list[str] = field(default_factory=list)
@@ -119,5 +157,21 @@ class Problem:
     excluded: list[str] = field(default_factory=list)
     """Offers dropped before modelling, with why (no price, model does not fit, ...)."""
 
+    @property
+    def kind(self) -> str:
+        """'inference', 'training' or 'fleet' (mixed)."""
+        kinds = {j.kind for j in self.jobs.values()}
+        return kinds.pop() if len(kinds) == 1 else "fleet"
+
+    @property
+    def horizon_hours(self) -> float:
+        return sum(p.hours for p in self.periods)
+
     def candidates_of(self, group_key: str) -> list[Candidate]:
         return [c for c in self.candidates.values() if c.group == group_key]
+
+    def candidates_for(self, job: str) -> list[Candidate]:
+        return [c for c in self.candidates.values() if c.job == job]
+
+    def job_kind(self, c: Candidate) -> str:
+        return self.jobs[c.job].kind

@@ -79,10 +79,17 @@ def make_solver(options: SolverOptions, time_left: float) -> cp_model.CpSolver:
     return solver
 
 
-def _values(b: Builder, solver: cp_model.CpSolver) -> dict[str, int]:
-    out = {f"n:{k}": int(solver.value(v)) for k, v in b.n.items()}
-    out.update({f"x:{k}": int(solver.value(v)) for k, v in b.x.items()})
+def variables(b: Builder) -> dict[str, cp_model.IntVar]:
+    """Every decision variable by its solution name."""
+    out = {f"n:{k}@{t}": v for (k, t), v in b.n.items()}
+    out.update({f"x:{k}@{t}": v for (k, t), v in b.x.items()})
+    out.update({f"y:{k}": v for k, v in b.y.items()})
+    out.update({f"z:{k}@{t}": v for (k, t), v in b.z.items()})
     return out
+
+
+def _values(b: Builder, solver: cp_model.CpSolver) -> dict[str, int]:
+    return {name: int(solver.value(v)) for name, v in variables(b).items()}
 
 
 def solve_problem(problem: Problem, options: SolverOptions) -> SolveResult:
@@ -105,10 +112,8 @@ def solve_problem(problem: Problem, options: SolverOptions) -> SolveResult:
             model.minimize(stage.expr)
         if solution:
             model.clear_hints()
-            for k, v in b.n.items():
-                model.add_hint(v, solution[f"n:{k}"])
-            for k, v in b.x.items():
-                model.add_hint(v, solution[f"x:{k}"])
+            for name, v in variables(b).items():
+                model.add_hint(v, solution[name])
         left = options.time_limit_s - (time.perf_counter() - start)
         if index > 0 and left <= 0.01:
             log.info("time limit reached before tie-break stage %s; keeping the plan found", stage.name)

@@ -5,12 +5,14 @@ from planner.solve.families.budget import add_budget
 from planner.solve.families.capacity import add_capacity
 from planner.solve.families.demand import add_demand
 from planner.solve.families.domestic import add_domestic_share
+from planner.solve.families.hedge import add_hedge
 from planner.solve.families.power import add_power
 from planner.solve.families.supply import add_supply_caps, add_tie_ins
 
 FAMILIES = (
     add_capacity,
     add_demand,
+    add_hedge,
     add_budget,
     add_power,
     add_supply_caps,

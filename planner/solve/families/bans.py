@@ -8,26 +8,49 @@ from planner.solve.builder import Builder, Row
 
 
 def add_bans(b: Builder) -> None:
-    """For each ban name k and each group g it covers: n_g = 0 (no new units);
-    for each candidate c it covers: x_c = 0 (that replica shape or pool is not allowed).
-    Serving bans (residency) also stop an existing fleet's units from serving: x_c = 0."""
+    """For each ban k on group g in periods T_k: n[g,t] = 0 for t ∈ T_k (no new units then), and
+    y[c] = 0 for rented training pools c of g starting in T_k;
+    for each ban on candidate c (residency, per-job exclusion, cluster cap): x[c,t] = 0 for all t,
+    y[c] = 0 and z[c,t] = 0 — that layout or pool may not serve its job, even on owned units."""
     p = b.problem
     covered: dict[str, list[str]] = defaultdict(list)
     for key in sorted(p.groups):
         g = p.groups[key]
-        for name in g.bans:
-            b.add(name, b.n[key] == 0)
-            covered[name].append(key)
-            if name.startswith(("residency:", "exclude:")):
+        for name, periods in g.bans:
+            for t in periods:
+                b.add(name, b.n[(key, t)] == 0)
+            covered[name].append(f"n:{key}")
+            if g.mode == "rental":  # rented training pools are booked outside n: ban them directly
                 for c in p.candidates_of(key):
-                    b.add(name, b.x[c.key] == 0)
+                    if c.key in b.y and (c.periods[0] if c.periods else 0) in periods:
+                        b.add(name, b.y[c.key] == 0)
+                        covered[name].append(c.key)
     for key in sorted(p.candidates):
         for name in p.candidates[key].bans:
-            b.add(name, b.x[key] == 0)
+            for var in _candidate_vars(b, key):
+                b.add(name, var == 0)
             covered[name].append(key)
     for name in sorted(covered):
-        keys = tuple(covered[name])
-        b.row(
-            Row(name, "ban", p.ban_reasons.get(name, name), "==", 0, "units",
-                lambda sol, keys=keys: float(sum(sol.get(f"n:{k}", 0) + sol.get(f"x:{k}", 0) for k in keys)))
-        )
+        prefixes = tuple(covered[name])
+        b.row(Row(name, "ban", p.ban_reasons.get(name, name), "==", 0, "units",
+                  lambda sol, keys=prefixes: float(_used(sol, keys))))
+
+
+def _candidate_vars(b: Builder, key: str) -> list:  # type: ignore[type-arg]
+    out = [v for (k, _), v in sorted(b.x.items()) if k == key]
+    out += [v for (k, _), v in sorted(b.z.items()) if k == key]
+    if key in b.y:
+        out.append(b.y[key])
+    return out
+
+
+def _used(sol: dict[str, int], keys: tuple[str, ...]) -> int:
+    total = 0
+    for name, value in sol.items():
+        for key in keys:
+            if key.startswith("n:"):
+                if name.startswith(key + "@"):
+                    total += value
+            elif name in (f"y:{key}",) or name.startswith((f"x:{key}@", f"z:{key}@")):
+                total += value
+    return total

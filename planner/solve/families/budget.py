@@ -9,21 +9,17 @@ from planner.solve.builder import MONEY_RESOLUTION_USD, Builder, Row, linear
 
 
 def add_budget(b: Builder) -> None:
-    """Σ ⌈cost⌉ · v + constant ≤ ⌊B_total⌋ and Σ_g ⌈capex_g + levy_g − subsidy_g⌉ · n_g ≤ ⌊B_capex⌋.
+    """Σ ⌈cost⌉ · v ≤ ⌊B_total⌋ over every purchase, rental and use, and
+    Σ_{g,t} ⌈capex + levy − subsidy⌉_{g,t} · n[g,t] ≤ ⌊B_capex⌋.
 
     Coefficients are whole USD rounded up, so a plan that passes here passes in exact arithmetic.
     """
     p = b.problem
     if p.budget_total is not None:
-        terms, const = b.cost_terms()
-        b.add("budget:total", linear(terms) + const <= math.floor(p.budget_total / MONEY_RESOLUTION_USD))
-        b.row(
-            Row("budget:total", "budget", "total cost of ownership", "<=", p.budget_total, "USD",
-                lambda sol: measure.total_cost(p, sol))
-        )
+        b.add("budget:total", linear(b.cost_terms()) <= math.floor(p.budget_total / MONEY_RESOLUTION_USD))
+        b.row(Row("budget:total", "budget", "total cost of ownership", "<=", p.budget_total, "USD",
+                  lambda sol: measure.total_cost(p, sol)))
     if p.budget_capex is not None:
         b.add("budget:capex", linear(b.capex_terms()) <= math.floor(p.budget_capex / MONEY_RESOLUTION_USD))
-        b.row(
-            Row("budget:capex", "budget", "capital spend (levy in, subsidies out)", "<=", p.budget_capex, "USD",
-                lambda sol: measure.capex(p, sol))
-        )
+        b.row(Row("budget:capex", "budget", "capital spend (levy in, subsidies out)", "<=", p.budget_capex, "USD",
+                  lambda sol: measure.capex(p, sol)))

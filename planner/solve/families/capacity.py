@@ -1,4 +1,4 @@
-"""Linking: replicas or a training pool can only use units the plan owns or rents."""
+"""Linking: replicas and training pools can only use units the plan owns or rents."""
 
 from __future__ import annotations
 
@@ -6,20 +6,21 @@ from planner.solve.builder import Builder
 
 
 def add_capacity(b: Builder) -> None:
-    """Inference, per group g: Σ_c∈g units_c · x_c ≤ n_g + E_g.
-
-    Training, per pool c in group g: n_g + E_g ≥ units_c · y_c and n_g ≤ units_c · y_c,
-    so units are bought or rented only for the chosen pool.
+    """Per group g and period t:
+    Σ_{c∈g, inference} units_c · x[c,t] + Σ_{c∈g, training, t∈run(c)} units_c · y[c] ≤ avail[g,t],
+    avail = existing + Σ_{s ≤ t−lag} n[g,s] for purchases, n[g,t] for rentals. Training pools on
+    rented capacity are booked for their run (paid through y), so they do not draw on n.
+    With a hedge: the loss scenario's re-allocation z obeys the same bound on surviving groups.
     """
     p = b.problem
     for key in sorted(p.groups):
+        g = p.groups[key]
         cands = p.candidates_of(key)
-        if p.kind == "inference":
-            used = sum(c.block_units * b.x[c.key] for c in cands)
-            b.add(f"capacity:{key}", used <= b.owned_units(key))
-        else:
-            for c in cands:
-                b.add(f"capacity:{key}", b.owned_units(key) >= c.pool_units * b.x[c.key])
-                b.add(f"capacity:{key}", b.n[key] <= c.pool_units * b.x[c.key])
-            if not cands:
-                b.add(f"capacity:{key}", b.n[key] == 0)
+        for t in b.periods:
+            used = sum(c.block_units * b.x[(c.key, t)] for c in cands if (c.key, t) in b.x)
+            if g.mode == "purchase":
+                used += sum(c.pool_units * b.y[c.key] for c in cands if c.key in b.y and t in c.periods)
+            b.add(f"capacity:{key}", used <= b.available(key, t))
+            hedge = [c for c in cands if (c.key, t) in b.z]
+            if hedge:
+                b.add(f"capacity:{key}", sum(c.block_units * b.z[(c.key, t)] for c in hedge) <= b.available(key, t))

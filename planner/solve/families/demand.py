@@ -1,4 +1,4 @@
-"""Demand: the fleet must deliver the workload."""
+"""Demand: the fleet must deliver every workload in every period it runs."""
 
 from __future__ import annotations
 
@@ -9,41 +9,50 @@ from planner.solve.builder import RATE_SCALE, Builder, Row
 
 
 def add_demand(b: Builder) -> None:
-    """Inference: Σ_c ⌊rps_c·S⌋ · x_c ≥ ⌈R·S⌉ with S = 1000 (supply rounded down).
+    """Inference job j, period t: Σ_{c∈j} ⌊rps_c·S⌋ · x[c,t] ≥ ⌈R_{j,t}·S⌉, S = 1000 (supply rounds down).
 
-    Training: Σ_c y_c = 1: exactly one pool, each sized by the performance model to meet the
-    deadline and the memory floor on one part at one site.
+    Training job j: Σ_{c∈j} y[c] = 1 — exactly one pool, each sized by the performance model to
+    meet the deadline and the memory floor on one part at one site.
     """
     p = b.problem
-    if p.kind == "inference":
-        supply = sum(math.floor(c.requests_per_s * RATE_SCALE) * b.x[k] for k, c in sorted(p.candidates.items()))
-        b.add("demand:requests_per_s", supply >= math.ceil(p.required_rps * RATE_SCALE))
-        b.row(
-            Row(
-                name="demand:requests_per_s",
+    single_period = len(p.periods) == 1
+    for name, job in sorted(p.jobs.items()):
+        cands = p.candidates_for(name)
+        if job.kind == "inference":
+            cname = "demand:requests_per_s" if len(p.jobs) == 1 else f"demand:{name}"
+            for t in b.periods:
+                need = job.required_rps[t]
+                if need <= 0:
+                    continue
+                supply = sum(math.floor(c.requests_per_s * RATE_SCALE) * b.x[(c.key, t)] for c in cands)
+                b.add(cname, supply >= math.ceil(need * RATE_SCALE))
+            peak_t = max(b.periods, key=lambda s: job.required_rps[s])
+            b.row(Row(
+                name=cname,
                 family="demand",
-                description="delivered requests/s under the SLO",
+                description=f"delivered requests/s of '{name}' under its SLO"
+                + ("" if single_period else f" (period {peak_t}, the peak)"),
                 sense=">=",
-                limit=p.required_rps,
+                limit=job.required_rps[peak_t],
                 unit="req/s",
-                evaluate=lambda sol: measure.delivered_rps(p, sol),
-            )
-        )
-    else:
-        b.add("demand:training", sum(b.x[k] for k in sorted(p.candidates)) == 1)
-        b.row(
-            Row(
-                name="demand:deadline",
+                evaluate=lambda sol, n=name, s=peak_t: measure.delivered_rps(p, sol, n, s),
+            ))
+        else:
+            cname = "demand:training" if len(p.jobs) == 1 else f"demand:{name}"
+            b.add(cname, sum(b.y[c.key] for c in cands) == 1)
+            b.row(Row(
+                name="demand:deadline" if len(p.jobs) == 1 else f"deadline:{name}",
                 family="demand",
-                description="training days on the chosen pool",
+                description=f"training days of '{name}' on the chosen pool",
                 sense="<=",
-                limit=p.deadline_days,
+                limit=job.deadline_days,
                 unit="days",
-                evaluate=lambda sol: _days(b, sol),
-            )
-        )
+                evaluate=lambda sol, n=name: _days(b, sol, n),
+            ))
 
 
-def _days(b: Builder, sol: measure.Solution) -> float:
-    pool = measure.chosen_pool(b.problem, sol)
-    return pool.pool.days if pool is not None and pool.pool is not None else float("nan")
+def _days(b: Builder, sol: measure.Solution, job: str) -> float:
+    for c in measure.pools(b.problem, sol):
+        if c.job == job and c.pool is not None:
+            return c.pool.days
+    return float("nan")

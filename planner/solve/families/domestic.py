@@ -11,41 +11,60 @@ from planner.solve.builder import RATE_SCALE, SHARE_SCALE, Builder, Row, money
 
 
 def add_domestic_share(b: Builder) -> None:
-    """Σ_i m_i·v_i·(S·dom_i − f) ≥ −Σ_i m_i·E_i·(S·dom_i − f), i.e. domestic ≥ f × all.
+    """Per floor and period t with f_t > 0: Σ_i m_i·v_i·(S·dom_i − f_t) ≥ 0, i.e. domestic ≥ f_t × all.
 
-    m_i is the measure per unit or block (devices; peak TFLOPS ×10; requests/s ×1000 or pool
-    PFLOPS ×1000 for throughput; whole USD for spend), S = 10000 and f the floor in basis
-    points. The existing fleet counts (devices, compute, spend).
+    v_i are the period's available units (devices: m = devices per unit; compute: m = peak TFLOPS
+    ×10 per unit; rented training pools count while they run), served blocks and running pools
+    (throughput: m = delivered PFLOP/s ×1000), or every cost term of the horizon (spend: one
+    constraint, m = whole USD). S = 10000; f_t in basis points. The existing fleet counts.
     """
     p = b.problem
     for floor in p.share_floors:
-        f = round(floor.min * SHARE_SCALE)
-        expr: cp_model.LinearExprT = 0
-        const = 0
-        for key in sorted(p.groups):
+        periods = [None] if floor.measure == "spend" else [t for t in b.periods if floor.min_by_period[t] > 0]
+        for t in periods:
+            f = round((max(floor.min_by_period) if t is None else floor.min_by_period[t]) * SHARE_SCALE)
+            if f <= 0:
+                continue
+            b.add(floor.name, _expression(b, floor.measure, f, t) >= 0)
+        b.row(Row(floor.name, "domestic_share", f"{floor.description} (by {floor.measure})", ">=",
+                  max(floor.min_by_period), "share",
+                  lambda sol, which=floor.measure: measure.min_share(p, sol, which)))
+
+
+def _weight(origin: str, f: int) -> int:
+    return SHARE_SCALE * (1 if origin == "domestic" else 0) - f
+
+
+def _expression(b: Builder, which: str, f: int, t: int | None) -> cp_model.LinearExprT:
+    p = b.problem
+    expr: cp_model.LinearExprT = 0
+    if which == "spend":
+        for (key, s), var in sorted(b.n.items()):
             g = p.groups[key]
-            weight = SHARE_SCALE * (1 if g.origin == "domestic" else 0) - f
-            if floor.measure == "devices":
-                m = g.devices_per_unit
-            elif floor.measure == "compute":
-                m = round(g.devices_per_unit * g.peak_tflops_per_device * 10)
-            elif floor.measure == "spend":
-                m = money(b.unit_cost(g))
-                const += weight * money(b.existing_cost(g))
-                for c in p.candidates_of(key):
-                    if p.kind == "training":
-                        expr += weight * money(b.pool_run_cost(c)) * b.x[c.key]
-            else:
-                m = 0
-                for c in p.candidates_of(key):
-                    per_block = math.floor(measure.throughput_per_block(p, c) * RATE_SCALE)
-                    expr += weight * per_block * b.x[c.key]
-            if m:
-                expr += weight * m * b.n[key]
-                if floor.measure != "spend":
-                    const += weight * m * g.existing_units
-        b.add(floor.name, expr + const >= 0)
-        b.row(
-            Row(floor.name, "domestic_share", f"{floor.description} (by {floor.measure})", ">=", floor.min,
-                "share", lambda sol, which=floor.measure: measure.share(p, sol, which))
-        )
+            expr += _weight(g.origin, f) * money(b.unit_cost(g, s)) * var
+        for (key, s), var in sorted(b.x.items()):
+            c = p.candidates[key]
+            g = p.groups[c.group]
+            expr += _weight(g.origin, f) * money(c.block_units * b.run_cost_per_unit(g, s)) * var
+        for key, var in sorted(b.y.items()):
+            c = p.candidates[key]
+            expr += _weight(p.groups[c.group].origin, f) * money(b.pool_run_cost(c)) * var
+        return expr
+    assert t is not None
+    for key in sorted(p.groups):
+        g = p.groups[key]
+        w = _weight(g.origin, f)
+        if which in ("devices", "compute"):
+            m = g.devices_per_unit if which == "devices" else round(g.devices_per_unit * g.peak_tflops_per_device * 10)
+            expr += w * m * b.available(key, t)
+            for c in p.candidates_of(key):
+                if c.key in b.y and g.mode == "rental" and t in c.periods:
+                    expr += w * m * c.pool_units * b.y[c.key]
+        else:
+            for c in p.candidates_of(key):
+                per = math.floor(measure.throughput_per_block(p, c) * RATE_SCALE)
+                if (c.key, t) in b.x:
+                    expr += w * per * b.x[(c.key, t)]
+                elif c.key in b.y and t in c.periods:
+                    expr += w * per * b.y[c.key]
+    return expr

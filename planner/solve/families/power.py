@@ -9,14 +9,13 @@ from planner.solve.builder import WATT, Builder, Row
 
 
 def add_power(b: Builder) -> None:
-    """Per cap k over sites S_k: Σ_{g hosted at S_k} ⌈W_g⌉ · (n_g + E_g) ≤ ⌊P_k⌋, in watts,
-    where W_g = (devices·TDP + server overhead) · PUE per unit. Rentals draw on the provider."""
+    """Per cap k over sites S_k and period t: Σ_{g hosted at S_k} ⌈W_g⌉ · avail[g,t] ≤ ⌊P_k⌋ in watts,
+    W_g = (devices·TDP + server overhead) · PUE per unit. Rentals draw on their provider's power."""
     p = b.problem
     for cap in p.power_caps:
         keys = [k for k, g in sorted(p.groups.items()) if g.hosted and g.site in cap.sites]
-        used = sum(math.ceil(p.groups[k].power_kw_per_unit * WATT) * b.owned_units(k) for k in keys)
-        b.add(cap.name, used <= math.floor(cap.max_kw * WATT))
-        b.row(
-            Row(cap.name, "power", cap.description, "<=", cap.max_kw, "kW",
-                lambda sol, sites=cap.sites: measure.power_kw(p, sol, sites))
-        )
+        for t in b.periods:
+            used = sum(math.ceil(p.groups[k].power_kw_per_unit * WATT) * b.available(k, t) for k in keys)
+            b.add(cap.name, used <= math.floor(cap.max_kw * WATT))
+        b.row(Row(cap.name, "power", cap.description, "<=", cap.max_kw, "kW",
+                  lambda sol, sites=cap.sites: measure.max_power_kw(p, sol, sites)))

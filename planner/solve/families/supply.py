@@ -1,4 +1,4 @@
-"""Supply caps on new units, and tie-in ratios that condition foreign purchases."""
+"""Supply caps on new units per period, and tie-in ratios that condition foreign purchases."""
 
 from __future__ import annotations
 
@@ -6,32 +6,42 @@ from planner.solve.builder import SHARE_SCALE, Builder, Row
 
 
 def add_supply_caps(b: Builder) -> None:
-    """Per cap k: Σ_{g ∈ G_k} n_g ≤ U_k (new units bought or rented; an existing fleet is owned)."""
+    """Per cap k and period t it covers: Σ_{g ∈ G_k} n[g,t] ≤ U_k (new units; an existing fleet is owned)."""
     p = b.problem
+    seen: dict[str, tuple[float, tuple[str, ...], set[int]]] = {}
     for cap in p.unit_caps:
-        b.add(cap.name, sum(b.n[k] for k in cap.groups) <= cap.max_units)
-        b.row(
-            Row(cap.name, "supply", cap.description, "<=", cap.max_units, "units",
-                lambda sol, keys=cap.groups: float(sum(sol.get(f"n:{k}", 0) for k in keys)))
-        )
+        for t in cap.periods:
+            b.add(cap.name, sum(b.n[(k, t)] for k in cap.groups) <= cap.max_units)
+        limit, groups, periods = seen.get(cap.name, (float(cap.max_units), cap.groups, set()))
+        seen[cap.name] = (min(limit, cap.max_units), groups, periods | set(cap.periods))
+    for name, (limit, groups, periods) in seen.items():
+        b.row(Row(name, "supply", next(c.description for c in p.unit_caps if c.name == name), "<=", limit,
+                  "units/period" if len(p.periods) > 1 else "units",
+                  lambda sol, keys=groups, ts=tuple(sorted(periods)): float(
+                      max(sum(sol.get(f"n:{k}@{t}", 0) for k in keys) for t in ts))))
 
 
 def add_tie_ins(b: Builder) -> None:
-    """Per tie-in: Σ_{g domestic} d_g·n_g ≥ r · Σ_{g ∈ G} d_g·n_g in new devices, r in 1/10000."""
+    """Per tie-in: Σ_{g domestic, t} d_g·n[g,t] ≥ r · Σ_{g ∈ G, t} d_g·n[g,t] in new purchased devices."""
     p = b.problem
     for tie in p.tie_ins:
         ratio = round(tie.ratio * SHARE_SCALE)
-        dom = sum(p.groups[k].devices_per_unit * b.n[k] for k in sorted(p.groups) if p.groups[k].origin == "domestic")
-        tied = sum(p.groups[k].devices_per_unit * b.n[k] for k in tie.groups)
+        dom = sum(p.groups[k].devices_per_unit * v for (k, _), v in sorted(b.n.items())
+                  if p.groups[k].origin == "domestic" and p.groups[k].mode == "purchase")
+        tied = sum(p.groups[k].devices_per_unit * v for (k, _), v in sorted(b.n.items()) if k in tie.groups)
         b.add(tie.name, SHARE_SCALE * dom >= ratio * tied)
-        b.row(
-            Row(tie.name, "policy", f"{tie.description}: new domestic devices per tied device", ">=", tie.ratio,
-                "ratio", lambda sol, t=tie: _ratio(b, sol, t.groups))
-        )
+        b.row(Row(tie.name, "policy", f"{tie.description}: new domestic devices per tied device", ">=", tie.ratio,
+                  "ratio", lambda sol, t=tie: _ratio(b, sol, t.groups)))
 
 
 def _ratio(b: Builder, sol: dict[str, int], groups: tuple[str, ...]) -> float:
     p = b.problem
-    dom = sum(p.groups[k].devices_per_unit * sol.get(f"n:{k}", 0) for k in p.groups if p.groups[k].origin == "domestic")
-    tied = sum(p.groups[k].devices_per_unit * sol.get(f"n:{k}", 0) for k in groups)
+    dom = tied = 0
+    for (k, t) in b.n:
+        n = sol.get(f"n:{k}@{t}", 0)
+        g = p.groups[k]
+        if g.origin == "domestic" and g.mode == "purchase":
+            dom += g.devices_per_unit * n
+        if k in groups:
+            tied += g.devices_per_unit * n
     return dom / tied if tied else float("inf")
