@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import logging
 import os
@@ -47,6 +48,12 @@ class Catalog:
     fx_cny_per_usd: FxRate | None = None
     origins: dict[tuple[str, str], Origin] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    as_of: dt.date | None = None
+    """Set by :func:`planner.catalog.as_of.as_of`: the date the catalog describes (None: as bundled)."""
+    unavailable: dict[str, str] = field(default_factory=dict)
+    """'kind/id' -> why it cannot be bought or rented at ``as_of`` (kept so references resolve)."""
+    overridden: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    """'kind/id' -> (path, 'file:line') of every field a user override set."""
 
     # ---- lookups -------------------------------------------------------------------------
     def _aliases(self, kind: str) -> dict[str, str]:
@@ -79,6 +86,27 @@ class Catalog:
     def to_usd(self, amount: float, currency: str) -> float:
         return amount if currency == "USD" else amount / self.fx()
 
+    def convert(self, amount: float, currency: str, to: str) -> float:
+        """Money from one currency to another (USD or CNY) at the catalog's dated rate."""
+        if currency == to:
+            return amount
+        usd = self.to_usd(amount, currency)
+        return usd if to == "USD" else usd * self.fx()
+
+    def plausibility_warnings(self) -> list[str]:
+        """Figures outside their plausible range (likely unit slips), each located by file:line."""
+        from planner.catalog.sanity import implausible
+
+        out = []
+        for key, path, message in implausible(self):
+            kind, _, ident = key.partition("/")
+            where = self.where(kind, ident) if ident else "catalog"
+            for set_path, set_where in self.overridden.get(key, []):
+                if set_path == path or set_path.startswith(path + "."):
+                    where = set_where
+            out.append(f"{where}: {key}: {message}")
+        return out
+
     def where(self, kind: str, ident: str) -> str:
         origin = self.origins.get((kind, ident))
         if origin is None:
@@ -86,26 +114,50 @@ class Catalog:
         return f"{origin.file}:{origin.line}" if origin.line else origin.file
 
 
-def _catalog_paths(paths: list[str | os.PathLike[str]] | None) -> list[Path]:
-    bundled = sorted(p for p in BUNDLED_DIR.glob("*.yaml"))
-    extra = [Path(p) for p in (paths or [])]
-    return bundled + extra
+def _catalog_paths(paths: list[str | os.PathLike[str]] | None, bundled: bool) -> list[Path]:
+    """Bundled files first (sorted), then the overlays in order; a file named twice is read once."""
+    files = sorted(BUNDLED_DIR.glob("*.yaml")) if bundled else []
+    seen = {p.resolve() for p in files}
+    for p in paths or []:
+        path = Path(p)
+        key = path.resolve() if path.exists() else path
+        if key not in seen:
+            seen.add(key)
+            files.append(path)
+    return files
 
 
 def load_catalog(
-    paths: list[str | os.PathLike[str]] | None = None, *, bundled: bool = True
+    paths: list[str | os.PathLike[str]] | None = None,
+    *,
+    bundled: bool = True,
+    as_of: str | dt.date | None = None,
 ) -> Catalog:
-    """Load the bundled catalog and overlay ``paths`` in order (later files win by id)."""
-    files = _catalog_paths(paths) if bundled else [Path(p) for p in (paths or [])]
+    """Load the bundled catalog and overlay ``paths`` in order (later files win by id).
+
+    After every file is merged, the files' ``overrides:`` are applied in order, then the
+    references are checked. ``as_of`` (a date or 'YYYY-MM-DD') narrows the catalog to what could
+    be bought or rented then, with the prices and policies of that date (see ``as_of.py``).
+    """
+    from planner.catalog.as_of import as_of as narrow
+    from planner.catalog.overrides import apply_overrides
+
     cat = Catalog()
-    for path in files:
+    pending: list[tuple[YamlDocument, CatalogFile]] = []
+    for path in _catalog_paths(paths, bundled):
         doc = read_yaml(path)
-        merge_file(cat, doc)
+        parsed = merge_file(cat, doc)
+        if parsed.overrides:
+            pending.append((doc, parsed))
+    for doc, parsed in pending:
+        apply_overrides(cat, doc, parsed.overrides)
     check_references(cat)
+    if as_of is not None:
+        cat = narrow(cat, as_of)
     return cat
 
 
-def merge_file(cat: Catalog, doc: YamlDocument) -> None:
+def merge_file(cat: Catalog, doc: YamlDocument) -> CatalogFile:
     """Validate one file and merge its entries; an entry with a known id replaces it."""
     parsed: CatalogFile = validate_as(CatalogFile, doc)
     cat.files.append(doc.file)
@@ -125,6 +177,7 @@ def merge_file(cat: Catalog, doc: YamlDocument) -> None:
                 log.info("%s:%s overrides %s '%s'", doc.file, line, kind[:-1], entry.id)
             target[entry.id] = entry
             cat.origins[(kind, entry.id)] = Origin(doc.file, line)
+    return parsed
 
 
 def check_references(cat: Catalog) -> None:

@@ -27,6 +27,9 @@ def run(
     time_limit: Annotated[float, typer.Option("--time-limit", min=0.01, help="Solver time limit, seconds.")] = 10.0,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Solver worker threads.")] = 4,
     seed: Annotated[int, typer.Option("--seed", help="Solver random seed.")] = 0,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Plan with what was purchasable on this date (YYYY-MM-DD).")
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what the planner does.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
 ) -> None:
@@ -41,7 +44,7 @@ def run(
         from planner.report.money import Money
         from planner.report.terminal import render
 
-        cat = planner.load_catalog(list(catalog or []))
+        cat = planner.load_catalog(list(catalog or []), as_of=as_of)
         result = planner.plan(workload, cat, time_limit_s=time_limit, workers=workers, seed=seed)
         if json_out:
             typer.echo(to_json(result), nl=False)

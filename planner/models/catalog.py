@@ -7,11 +7,11 @@ number is a :class:`Sourced` value so a plan can say where each figure came from
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from planner.models.base import Sourced, Strict, normalise_date
+from planner.models.base import Confidence, Sourced, Strict, normalise_date
 
 Origin = Literal["domestic", "foreign"]
 Mode = Literal["purchase", "rental"]
@@ -331,6 +331,27 @@ class FxRate(Sourced):
     """CNY per USD."""
 
 
+class Override(Strict):
+    """A partial change to one entry (``offers/<id>``): set the named fields, keep the rest.
+
+    ``set`` maps dotted paths (``price.value``, ``rules[0].ratio``) to new values. Setting a
+    figure's ``value`` also re-sources it from this override (the old figure is kept as an
+    alternative), so a plan never attributes a user's number to the bundled source.
+    """
+
+    target: str = Field(
+        pattern=r"^(stacks|accelerators|offers|sites|policies|models)/[a-z0-9][a-z0-9.\-]*$",
+        description="kind/id, e.g. offers/huawei-910b-server-purchase-cn",
+    )
+    set: dict[str, Any] = Field(min_length=1, description="dotted path -> new value")
+    source: str = Field(min_length=3, description="where the new numbers come from (a quote, a benchmark)")
+    date: str
+    confidence: Confidence = "reported"
+    note: str | None = None
+
+    _date = field_validator("date", mode="before")(normalise_date)
+
+
 class CatalogFile(Strict):
     """One catalog file; every list is optional so overlays can carry only what they change."""
 
@@ -342,3 +363,6 @@ class CatalogFile(Strict):
     sites: list[Site] = Field(default_factory=list)
     policies: list[Policy] = Field(default_factory=list)
     models: list[ModelPreset] = Field(default_factory=list)
+    overrides: list[Override] = Field(
+        default_factory=list, description="partial changes applied after every file is merged"
+    )
