@@ -7,32 +7,47 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from planner.models.plan import Plan
+from planner.models.plan import LineItem, Plan
 from planner.report.money import Money
 
 
+def _last_period(plan: Plan) -> list[LineItem]:
+    last = max((li.period for li in plan.line_items), default=0)
+    return [li for li in plan.line_items if li.period == last]
+
+
 def _fleet(plan: Plan, money: Money) -> Table:
-    t = Table(title="Fleet", title_justify="left", header_style="bold")
+    items = _last_period(plan) if plan.periods > 1 else plan.line_items
+    title = "Fleet" if plan.periods == 1 else f"Fleet in the last period ({plan.periods - 1})"
+    t = Table(title=title, title_justify="left", header_style="bold")
+    fleet = plan.kind == "fleet" or len(plan.workloads) > 1
+    if fleet:
+        t.add_column("Workload")
     t.add_column("Accelerator")
     t.add_column("Origin")
     t.add_column("How · where")
     t.add_column("Units", justify="right")
     t.add_column("Devices", justify="right")
-    if plan.kind == "inference":
-        t.add_column("Replica", justify="right")
+    if plan.kind in ("inference", "fleet"):
+        t.add_column("Replica / pool", justify="right")
         t.add_column("Replicas", justify="right")
         t.add_column("req/s", justify="right")
     else:
         t.add_column("Pool tp×pp×dp", justify="right")
         t.add_column("Days", justify="right")
     t.add_column(f"Total {money.currency}", justify="right")
-    for li in plan.line_items:
+    for li in items:
         units = f"{li.units:,} {li.unit_kind}" + ("s" if li.units != 1 else "")
         if li.existing_units:
             units += f" ({li.existing_units:,} owned)"
         how = f"{'buy' if li.mode == 'purchase' else 'rent'} · {li.site}"
         row = [f"{li.accelerator_name} [dim]({li.vendor})[/dim]", li.origin, how, units, f"{li.devices:,}"]
-        if plan.kind == "inference":
+        if fleet:
+            row.insert(0, li.workload or "-")
+        if li.role == "training pool" and plan.kind != "training":
+            dp = li.devices // ((li.tp or 1) * (li.pp or 1))
+            row += [f"pool {li.tp}×{li.pp}×{dp}, {li.training_days:.1f} d", "-", "-"]
+        elif plan.kind in ("inference", "fleet"):
             if li.devices_per_replica:
                 row += [f"{li.devices_per_replica} dev (tp{li.tp}×pp{li.pp}, batch {li.batch_per_replica})",
                         f"{li.replicas:,}", f"{li.requests_per_s:,.1f}"]
@@ -45,6 +60,46 @@ def _fleet(plan: Plan, money: Money) -> Table:
             row += [f"[dim]{li.role}[/dim]", "-"]
         row.append(money.short(li.total_usd))
         t.add_row(*row)
+    return t
+
+
+def _workloads(plan: Plan, money: Money) -> Table:
+    t = Table(title="Workloads", title_justify="left", header_style="bold")
+    for name, justify in (("Workload", "left"), ("Kind", "left"), ("Model", "left"), ("Need", "right"),
+                          ("Delivered", "right"), ("Peak devices", "right"), (f"Cost {money.currency}", "right")):
+        t.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for w in plan.workloads:
+        if w.kind == "inference":
+            need = f"{w.required_requests_per_s_peak or 0:,.1f} req/s peak"
+            got = f"{(w.delivered_requests_per_s_min_ratio or 0):.0%} of need (worst period)"
+        else:
+            need = f"≤ {w.deadline_days:g} days"
+            got = f"{w.training_days:.1f} days" if w.training_days is not None else "-"
+        t.add_row(w.name, w.kind, w.model, need, got, f"{w.devices_peak:,}", money.short(w.cost_usd))
+    return t
+
+
+def _schedule(plan: Plan) -> Table:
+    t = Table(title="Procurement schedule", title_justify="left", header_style="bold")
+    for name, justify in (("Period", "right"), ("Starts", "left"), ("Buy / rent", "left"), ("Site", "left"),
+                          ("New units", "right"), ("In service", "right")):
+        t.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for r in plan.schedule:
+        if r.new_units:
+            verb = "buy" if r.mode == "purchase" else "rent"
+            t.add_row(str(r.period), r.start, f"{verb} {r.offer}", r.site, f"{r.new_units:,}", f"{r.available_units:,}")
+    return t
+
+
+def _cash_flow(plan: Plan, money: Money) -> Table:
+    t = Table(title=f"Cash flow by period ({money.currency})", title_justify="left", header_style="bold")
+    for name in ("Period", "Starts", "Capex", "Levy", "Subsidy", "Energy", "Elec. subsidy", "Rental", "Residual",
+                 "Total"):
+        t.add_column(name, justify="left" if name == "Starts" else "right")
+    for r in plan.cash_flow:
+        t.add_row(str(r.period), r.start, money.short(r.capex), money.short(r.levy), money.short(-r.subsidy),
+                  money.short(r.energy), money.short(-r.electricity_subsidy), money.short(r.rental),
+                  money.short(-r.residual), money.short(r.total))
     return t
 
 
@@ -85,16 +140,21 @@ def _totals(plan: Plan, money: Money) -> Table:
         f"{'[b]' if m == measure else ''}{m} {v:.1%}{'[/b]' if m == measure else ''}"
         for m, v in tot.domestic_share.items()
     )
-    t.add_row("Domestic share", Text.from_markup(shares))
+    label = "Domestic share" if plan.periods == 1 else "Domestic share (lowest period)"
+    t.add_row(label, Text.from_markup(shares))
     t.add_row("Devices", f"{tot.devices:,} ({tot.domestic_devices:,} domestic)")
-    if plan.kind == "inference":
+    if tot.required_requests_per_s is not None:
         t.add_row(
             "Throughput",
             f"{tot.delivered_requests_per_s or 0:,.1f} req/s delivered vs {tot.required_requests_per_s or 0:,.1f} required"
             f"  ({tot.delivered_output_tokens_per_s or 0:,.0f} output tok/s)",
         )
-    else:
-        t.add_row("Training time", f"{tot.training_days or 0:.1f} days vs deadline {tot.deadline_days or 0:g}")
+    elif tot.deadline_days is not None:
+        t.add_row("Training time", f"{tot.training_days or 0:.1f} days vs deadline {tot.deadline_days:g}")
+    if tot.residual_usd:
+        t.add_row("  residual value credited", money.full(-tot.residual_usd))
+    if plan.hedge_premium_usd is not None:
+        t.add_row("Hedge premium", money.full(plan.hedge_premium_usd) + " over the unhedged plan")
     if money.currency == "CNY" and tot.fx_cny_per_usd:
         t.add_row("Exchange rate", f"{tot.fx_cny_per_usd:g} CNY per USD")
     return t
@@ -146,8 +206,14 @@ def render(plan: Plan, console: Console, money: Money) -> None:
                         f"({s.variables} variables, {s.constraints} constraints, "
                         f"{s.workers} workers, seed {s.seed})", expand=False))
     if plan.ok and plan.totals is not None:
+        if len(plan.workloads) > 1:
+            console.print(_workloads(plan, money))
+        if plan.periods > 1:
+            console.print(_schedule(plan))
+            console.print(_cash_flow(plan, money))
         console.print(_fleet(plan, money))
-        console.print(_costs(plan, money))
+        if plan.periods == 1:
+            console.print(_costs(plan, money))
         console.print(_totals(plan, money))
         console.print(_constraints(plan))
     elif plan.explanation is not None:

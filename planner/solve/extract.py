@@ -107,7 +107,7 @@ def _group_lines(p: Problem, sol: dict[str, int], g: Group, t: int) -> list[Line
         li.existing_units, li.carried_units, li.new_units = take, carried, rest - carried
         new_left -= li.new_units
     # costs: purchases and rentals of the period split by new units; running costs per line
-    period_costs = measure.group_costs_period(p, sol, g, t)
+    period_costs = measure.acquisition_costs(p, g, t, bought)
     for li, c in lines:
         share = li.new_units / bought if bought and not (c is not None and c.pool is not None and g.mode == "rental") else 0.0
         costs = CostLines(**{k: getattr(period_costs, k) * share for k in _PURCHASE_LINES})

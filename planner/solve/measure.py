@@ -51,19 +51,23 @@ def used_units(p: Problem, sol: Solution, g: Group, t: int) -> int:
     return used
 
 
-def group_costs_period(p: Problem, sol: Solution, g: Group, t: int) -> CostLines:
-    """Cost lines of one group in period t (USD): purchases and rentals made then, energy of use."""
-    n = new_units(sol, g, t)
+def acquisition_costs(p: Problem, g: Group, t: int, n: int) -> CostLines:
+    """What n new units bought or rented in period t cost: capex, levy, subsidy, rental, residual."""
     unit = g.unit_costs[t]
     residual = p.residual_fraction.get(g.key, (0.0,) * len(p.periods))[t]
-    hours = p.periods[t].hours
-    lines = CostLines(
+    return CostLines(
         capex=n * unit.capex,
         levy=n * unit.levy,
         subsidy=n * unit.subsidy,
-        rental=n * g.rental_per_unit_hour[t] * hours,
+        rental=n * g.rental_per_unit_hour[t] * p.periods[t].hours,
         residual=n * (unit.capex + unit.levy - unit.subsidy) * residual,
     )
+
+
+def group_costs_period(p: Problem, sol: Solution, g: Group, t: int) -> CostLines:
+    """Cost lines of one group in period t (USD): purchases and rentals made then, energy of use."""
+    hours = p.periods[t].hours
+    lines = acquisition_costs(p, g, t, new_units(sol, g, t))
     inference_units = sum(
         blocks(sol, c, t) * c.block_units for c in p.candidates_of(g.key) if p.job_kind(c) == "inference"
     )

@@ -360,7 +360,7 @@ class _Preparer:
             if cache_key not in self.shape_cache:
                 setup = InferenceSetup(arch, precision, kvp, m.traffic.input_tokens, m.traffic.output_tokens,
                                        m.slo.ttft_ms, m.slo.tpot_ms)
-                shapes, bad = replica_shapes(dev, setup)
+                shapes, bad = replica_shapes(dev, setup, keep=1)
                 self.shape_cache[cache_key] = shapes
                 if not shapes:
                     why = "; ".join(sorted({b.reason for b in bad})[:2]) or "no layout fits"
