@@ -14,7 +14,8 @@
   switched on by name as a scenario, and the plan then warns that it was not in effect.
 - **Prices** (offer prices, host-server costs, electricity prices) **and the FX rate.** The
   catalog's chosen figure stands if it is dated on or before the date. If it is dated after, the
-  newest alternative dated on or before the date is used instead (ties: the first listed); if
+  newest alternative dated on or before the date is used instead (ties: the first listed;
+  alternatives noted "not used", "for comparison" or "sparse" never count); if
   there is none, the chosen figure stays (and its date shows it postdates the as-of date). Other
   figures (memory, peaks, TDP, efficiencies) describe the hardware, not the market, and are not
   re-dated: a source's publication date does not change the silicon, and some of their
@@ -29,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import re
 from typing import TypeVar
 
 from pydantic import BaseModel
@@ -41,6 +43,8 @@ from planner.models.catalog import Policy
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
+_NOT_THE_SAME = re.compile(r"not used|comparison|sparse", re.IGNORECASE)
+"""Alternatives whose note says they are not the same quantity are never picked by date."""
 S = TypeVar("S", bound=Sourced)
 
 
@@ -59,7 +63,11 @@ def dated_figure(fig: S, day: dt.date) -> S:
     """The figure as known on ``day``: see the module docstring for the rule."""
     if date_floor(fig.date) <= day:
         return fig
-    earlier = [a for a in fig.alternatives if a.value is not None and date_floor(a.date) <= day]
+    earlier = [
+        a
+        for a in fig.alternatives
+        if a.value is not None and date_floor(a.date) <= day and not _NOT_THE_SAME.search(a.note or "")
+    ]
     if not earlier:
         return fig
     best = max(earlier, key=lambda a: date_floor(a.date))  # max keeps the first of equal dates

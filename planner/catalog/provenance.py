@@ -149,9 +149,13 @@ def provenance_warnings(
         out.append(f"fx: the CNY/USD rate ({fx.value}) is dated {fx.date}, over {STALE_MONTHS} months before {ref}")
     for pid in sorted(set(policies)):
         policy = catalog.policies.get(pid)
-        if policy is not None and not policy_in_effect(policy, ref):
+        if policy is None:
+            continue
+        if not policy_in_effect(policy, ref):
             window = f"{policy.effective_from or '...'} to {policy.effective_until or '...'}"
             out.append(f"policy {pid}: not in effect on {ref} (in effect {window}); applied as a scenario")
+        if not policy.rules:
+            out.append(f"policy {pid}: no rule is encoded (its figures are not public), so it changes nothing")
     return [w for w in out if w]
 
 

@@ -53,7 +53,7 @@ _SafeBase: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's parser when PyYAML has it (about 10x faster on the bundled catalog), else pure Python."""
 
 
-class _Loader(_SafeBase):  # type: ignore[misc, valid-type]
+class _Loader(_SafeBase):
     """SafeLoader whose scalars we construct one at a time."""
 
 
