@@ -186,6 +186,16 @@ def test_as_of_applies_policies_and_prices_of_that_date(bundled: Catalog) -> Non
     assert bundled.fx() == pytest.approx(7.055)
 
 
+def test_policies_apply_from_their_start_until_their_rescission(bundled: Catalog) -> None:
+    from planner.catalog.as_of import policy_in_effect
+
+    diffusion = bundled.policies["ai-diffusion-tier3"]
+    assert policy_in_effect(diffusion, dt.date(2025, 5, 12))
+    assert not policy_in_effect(diffusion, dt.date(2025, 5, 13))
+    assert not policy_in_effect(bundled.policies["us-h200-levy-25"], dt.date(2026, 1, 14))
+    assert policy_in_effect(bundled.policies["us-h200-levy-25"], dt.date(2026, 1, 15))
+
+
 def _mini_with(tmp_path: Path, extra: dict) -> Path:
     path = tmp_path / "extra.yaml"
     path.write_text(yaml.safe_dump({"version": 1, **extra}, sort_keys=False))

@@ -66,9 +66,11 @@ def test_show_honours_overlays_and_names_them() -> None:
 
 
 def test_show_unknown_id_exits_2_with_a_suggestion() -> None:
-    result = runner.invoke(app, ["catalog", "show", "huawei-ascend-910"])
-    assert result.exit_code == 2
-    assert "no entry" in result.output and "did you mean" in result.output
+    typo = runner.invoke(app, ["catalog", "show", "huawei-ascnd-910c"])
+    assert typo.exit_code == 2
+    assert "no entry" in typo.output and "did you mean 'huawei-ascend-910c'" in typo.output
+    part = runner.invoke(app, ["catalog", "show", "cm384"])
+    assert part.exit_code == 2 and "offers/huawei-cm384-supernode-purchase-cn" in part.output
 
 
 def test_validate_bundled_files_and_the_example_overlay() -> None:

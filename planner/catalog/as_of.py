@@ -9,7 +9,8 @@
   ``available_until``. Unavailable offers stay in the catalog marked ``existing_only`` (no new
   purchase or rental; an existing fleet of them still counts and every id still resolves) and are
   listed in ``catalog.unavailable`` with the reason.
-- **Policies.** A policy is in effect from ``effective_from`` through ``effective_until``. Outside
+- **Policies.** A policy is in effect from ``effective_from`` up to (not including)
+  ``effective_until``, its rescission date, as the solver applies it per period. Outside
   that window a default (market-wide) policy stops applying by default; any policy can still be
   switched on by name as a scenario, and the plan then warns that it was not in effect.
 - **Prices** (offer prices, host-server costs, electricity prices) **and the FX rate.** The
@@ -21,8 +22,8 @@
   re-dated: a source's publication date does not change the silicon, and some of their
   alternatives are sparse or per-die figures that must never replace a dense package value.
 
-Partial dates count from their first day for "from" (2026-10 = 1 Oct 2026) and through their last
-day for "until" (2026-10 = 31 Oct 2026).
+Partial dates count from their first day (2026-10 = 1 Oct 2026); an offer's ``available_until``
+runs through the last day of the period it names (2026-10 = 31 Oct 2026).
 """
 
 from __future__ import annotations
@@ -48,15 +49,12 @@ _NOT_THE_SAME = re.compile(r"not used|comparison|sparse", re.IGNORECASE)
 S = TypeVar("S", bound=Sourced)
 
 
-def in_window(day: dt.date, start: str | None, end: str | None) -> bool:
-    """True when ``day`` lies in [start, end] (partial dates: first day of start, last day of end)."""
-    if start is not None and day < date_floor(start):
-        return False
-    return not (end is not None and day > date_ceil(end))
-
-
 def policy_in_effect(policy: Policy, day: dt.date) -> bool:
-    return in_window(day, policy.effective_from, policy.effective_until)
+    """From ``effective_from`` up to, not including, ``effective_until`` (a rescission date),
+    the same rule the solver applies per period."""
+    if policy.effective_from is not None and day < date_floor(policy.effective_from):
+        return False
+    return not (policy.effective_until is not None and day >= date_floor(policy.effective_until))
 
 
 def dated_figure(fig: S, day: dt.date) -> S:

@@ -8,6 +8,7 @@ converted at the catalog's dated rate (the rate and its date are printed with it
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -308,9 +309,19 @@ def _figures(entry: BaseModel) -> list[tuple[str, Any]]:
     return out
 
 
+def _where(cat: Any, kind: str, ident: str) -> str:
+    """file:line of the entry, relative to the working directory when it is below it."""
+    where: str = cat.where(kind, ident)
+    try:
+        rel = os.path.relpath(where)
+    except ValueError:
+        return where
+    return where if rel.startswith("..") else rel
+
+
 def _show_one(console: Console, cat: Any, kind: str, ident: str, want: str | None) -> None:
     entry = getattr(cat, kind)[ident]
-    console.print(f"[bold]{kind}/{ident}[/bold]  ({cat.where(kind, ident)})")
+    console.print(f"[bold]{kind}/{ident}[/bold]  ({_where(cat, kind, ident)})")
     for name, text in _plain_fields(entry):
         console.print(f"  {name}: {text}", markup=False, soft_wrap=True)
     if cat.as_of is not None:
@@ -319,8 +330,6 @@ def _show_one(console: Console, cat: Any, kind: str, ident: str, want: str | Non
     for path, where in cat.overridden.get(f"{kind}/{ident}", []):
         console.print(f"  overridden: {path} ({where})", markup=False)
     figures = _figures(entry)
-    if kind == "policies":
-        console.print(f"  source: {entry.source} ({entry.date}, {entry.confidence})", markup=False)
     if not figures:
         return
     table = Table(title="Figures", title_justify="left", show_lines=False)
@@ -361,10 +370,13 @@ def show_cmd(
         cat = _load(catalog, as_of)
         found = _find(cat, ident)
         if not found:
+            containing = [f"{k}/{i}" for k in KINDS for i in getattr(cat, k) if ident.lower() in i]
             hints = [h for h in (cat.suggest(k, ident) for k in KINDS) if h]
-            raise InputError.single(
-                "catalog", f"no entry with id or alias '{ident}'", hint=f"did you mean '{hints[0]}'?" if hints else None
-            )
+            if containing:
+                hint = "ids containing it: " + ", ".join(containing[:8])
+            else:
+                hint = f"did you mean '{hints[0]}'?" if hints else None
+            raise InputError.single("catalog", f"no entry with id or alias '{ident}'", hint=hint)
         if json_out:
             out = {f"{k}/{i}": _entry_json(cat, k, getattr(cat, k)[i], currency) for k, i in found}
             typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
