@@ -260,12 +260,18 @@ def test_provenance_is_one_line_per_entry_and_names_nulls(bundled: Catalog) -> N
         vendor="huawei", origin="domestic", mode="purchase", location="onshore", site="guizhou-guian",
         unit_kind="server", devices_per_unit=8, existing_units=0, new_units=1, units=1, devices=8, role="replicas",
     )  # fmt: skip
+    idle = item.model_copy(
+        update={"offer": "nvidia-h100-hgx-existing", "accelerator": "nvidia-h100-sxm-80gb", "new_units": 0,
+                "existing_units": 1, "role": "idle"}
+    )  # fmt: skip
     info = SolverInfo.model_construct(status="OPTIMAL")
-    plan = Plan.model_construct(kind="inference", line_items=[item], warnings=[], solver=info)
+    plan = Plan.model_construct(kind="inference", line_items=[item, idle], warnings=[], solver=info)
     lines = provenance_warnings(plan, bundled, dt.date(2026, 11, 21), precisions=["int8"])
     heads = [w.split(":")[0] for w in lines]
     assert len(heads) == len(set(heads))
     acc = next(w for w in lines if w.startswith("accelerator huawei-ascend-910c"))
     assert "reported" in acc and "int8 peak" in acc
     offer = next(w for w in lines if w.startswith("offer huawei-910c-server-purchase-cn"))
-    assert "host cost (counted as 0)" in offer
+    assert "host cost (counted as 0)" in offer and "price (2024-08)" in offer
+    owned = [w for w in lines if w.startswith("offer nvidia-h100-hgx-existing")]
+    assert all("price" not in w for w in owned)  # an existing fleet pays no purchase price

@@ -93,13 +93,17 @@ def _accelerator(
     return f.line(head)
 
 
-def _offer(offer: Offer, ref: dt.date) -> str | None:
+def _offer(offer: Offer, ref: dt.date, bought: bool) -> str | None:
+    """``bought``: the plan buys or rents new units (an existing fleet pays no price)."""
     f = _Findings(ref)
-    f.add("price", offer.price, money=True)
-    if offer.mode == "purchase":
+    if bought:
+        f.add("price", offer.price, money=True)
+    if offer.mode == "purchase" and bought:
         f.add("host cost", offer.server_overhead.cost, money=True, null_means="counted as 0")
+    if offer.mode == "purchase":
         f.add("host power", offer.server_overhead.power_w, null_means="counted as 0 W")
-    f.add("supply cap", offer.supply_cap_units)
+    if bought:
+        f.add("supply cap", offer.supply_cap_units)
     f.add("scale-up domain", offer.scale_up_domain)
     f.add("cluster cap", offer.max_cluster_devices)
     return f.line(f"offer {offer.id}")
@@ -133,16 +137,17 @@ def provenance_warnings(
     precisions = sorted(set(precisions))
     out: list[str] = []
     offers = {li.offer: li for li in plan.line_items if li.offer in catalog.offers}
+    bought = {li.offer for li in plan.line_items if li.new_units > 0}
     accs = sorted({catalog.offers[o].accelerator for o in offers})
     hosted = sorted({li.site for li in offers.values() if li.mode == "purchase" and li.site in catalog.sites})
     for acc_id in accs:
         out.append(_accelerator(catalog, catalog.accelerators[acc_id], kinds, precisions, ref) or "")
     for oid in sorted(offers):
-        out.append(_offer(catalog.offers[oid], ref) or "")
+        out.append(_offer(catalog.offers[oid], ref, oid in bought) or "")
     for sid in hosted:
         out.append(_site(catalog.sites[sid], ref) or "")
     fx = catalog.fx_cny_per_usd
-    uses_cny = any(catalog.offers[o].price.currency == "CNY" for o in offers) or any(
+    uses_cny = any(catalog.offers[o].price.currency == "CNY" for o in bought if o in offers) or any(
         (ep := catalog.sites[s].electricity_price) is not None and ep.currency == "CNY" for s in hosted
     )
     if fx is not None and uses_cny and date_ceil(fx.date) < months_before(ref, STALE_MONTHS):
