@@ -110,6 +110,7 @@ def test_an_overridden_price_is_what_the_plan_pays(tmp_path: Path, write_workloa
         (_ov("policies/approved", **{"rules[3].ratio": 1}), 5, "overrides[0].set.rules[3].ratio", "out of range"),
         (_ov("offers/npu-b-server", **{"price.value": "cheap"}), 5, "overrides[0].set.price.value", "valid number"),
         (_ov("sites/west", **{"pue.value": 1.2, "location": "moon"}), 6, "overrides[0].set.location", "onshore"),
+        (_ov("sites/west", id="north"), 5, "overrides[0].set.id", "cannot be overridden"),
     ],
 )
 def test_bad_overrides_name_file_line_and_field(

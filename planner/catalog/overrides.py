@@ -145,7 +145,10 @@ def _apply_one(cat: Catalog, doc: YamlDocument, index: int, ov: Override) -> lis
         line = doc.line_of(("overrides", index, "set", path))
         where = f"{doc.file}:{line}" if line else doc.file
         try:
-            _set(data, _segments(path), value, ov, where)
+            segs = _segments(path)
+            if segs[0] == "id":
+                raise _PathError("an id cannot be overridden", "add a new entry with the new id instead")
+            _set(data, segs, value, ov, where)
         except _PathError as exc:
             problems.append(
                 InputProblem(doc.file, f"{exc} in {kind}/{canon}", line, f"overrides[{index}].set.{path}", exc.hint)
