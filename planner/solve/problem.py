@@ -126,6 +126,16 @@ class PowerCap:
 
 
 @dataclass(frozen=True)
+class Force:
+    """The plan must serve some workload on parts matching ``ident`` (constraints.force)."""
+
+    name: str
+    ident: str
+    groups: tuple[str, ...]
+    description: str
+
+
+@dataclass(frozen=True)
 class HedgeSpec:
     name: str
     lost_groups: tuple[str, ...]
@@ -156,6 +166,8 @@ class Problem:
     assumptions: list[str] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
     """Offers dropped before modelling, with why (no price, model does not fit, ...)."""
+    forced: list[Force] = field(default_factory=list)
+    """Parts the plan must use (constraints.force), each its own constraint ``force:<id>``."""
 
     @property
     def kind(self) -> str:
@@ -167,11 +179,25 @@ class Problem:
     def horizon_hours(self) -> float:
         return sum(p.hours for p in self.periods)
 
+    def _index(self) -> tuple[dict[str, list[Candidate]], dict[str, list[Candidate]]]:
+        """Candidates by group and by job, rebuilt when the candidate set changes size."""
+        cached = self.__dict__.get("_idx")
+        if cached is None or cached[0] != len(self.candidates):
+            by_group: dict[str, list[Candidate]] = {}
+            by_job: dict[str, list[Candidate]] = {}
+            for key in sorted(self.candidates):
+                c = self.candidates[key]
+                by_group.setdefault(c.group, []).append(c)
+                by_job.setdefault(c.job, []).append(c)
+            cached = (len(self.candidates), by_group, by_job)
+            self.__dict__["_idx"] = cached
+        return cached[1], cached[2]
+
     def candidates_of(self, group_key: str) -> list[Candidate]:
-        return [c for c in self.candidates.values() if c.group == group_key]
+        return self._index()[0].get(group_key, [])
 
     def candidates_for(self, job: str) -> list[Candidate]:
-        return [c for c in self.candidates.values() if c.job == job]
+        return self._index()[1].get(job, [])
 
     def job_kind(self, c: Candidate) -> str:
         return self.jobs[c.job].kind

@@ -10,6 +10,7 @@ from ortools.sat.python import cp_model
 
 from planner.solve.builder import Builder
 from planner.solve.families import FAMILIES
+from planner.solve.hint import greedy_hint
 from planner.solve.objective import stages
 from planner.solve.problem import Problem
 
@@ -32,6 +33,8 @@ class SolverOptions:
     workers: int = 4
     seed: int = 0
     log_search: bool = False
+    hint: bool = True
+    """Start from a greedy solution (planner.solve.hint); the search repairs and improves it."""
 
 
 @dataclass
@@ -110,10 +113,11 @@ def solve_problem(problem: Problem, options: SolverOptions) -> SolveResult:
             model.maximize(stage.expr)
         else:
             model.minimize(stage.expr)
-        if solution:
+        start_from = solution or (greedy_hint(b) if index == 0 and options.hint else {})
+        if start_from:
             model.clear_hints()
             for name, v in variables(b).items():
-                model.add_hint(v, solution[name])
+                model.add_hint(v, start_from.get(name, 0))
         left = options.time_limit_s - (time.perf_counter() - start)
         if index > 0 and left <= 0.01:
             log.info("time limit reached before tie-break stage %s; keeping the plan found", stage.name)

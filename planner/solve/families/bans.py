@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from ortools.sat.python import cp_model
+
 from planner.solve.builder import Builder, Row
 
 
@@ -25,9 +27,10 @@ def add_bans(b: Builder) -> None:
                     if c.key in b.y and (c.periods[0] if c.periods else 0) in periods:
                         b.add(name, b.y[c.key] == 0)
                         covered[name].append(c.key)
+    per_candidate = _candidate_vars(b)
     for key in sorted(p.candidates):
         for name in p.candidates[key].bans:
-            for var in _candidate_vars(b, key):
+            for var in per_candidate.get(key, []):
                 b.add(name, var == 0)
             covered[name].append(key)
     for name in sorted(covered):
@@ -36,11 +39,15 @@ def add_bans(b: Builder) -> None:
                   lambda sol, keys=prefixes: float(_used(sol, keys))))
 
 
-def _candidate_vars(b: Builder, key: str) -> list:  # type: ignore[type-arg]
-    out = [v for (k, _), v in sorted(b.x.items()) if k == key]
-    out += [v for (k, _), v in sorted(b.z.items()) if k == key]
-    if key in b.y:
-        out.append(b.y[key])
+def _candidate_vars(b: Builder) -> dict[str, list[cp_model.IntVar]]:
+    """Every variable of each candidate (x and z over periods, y), in a fixed order."""
+    out: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+    for (key, _), var in sorted(b.x.items()):
+        out[key].append(var)
+    for (key, _), var in sorted(b.z.items()):
+        out[key].append(var)
+    for key, var in sorted(b.y.items()):
+        out[key].append(var)
     return out
 
 

@@ -1,0 +1,5 @@
+"""``python -m planner WORKLOAD.yaml`` is the same as ``plan WORKLOAD.yaml``."""
+
+from planner.cli import main
+
+main()
