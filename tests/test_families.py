@@ -80,10 +80,13 @@ def test_capex_budget_in_cny_converts(mini, write_workload):
 
 # ---- power --------------------------------------------------------------------------------
 def test_power_cap_per_site_holds(mini, write_workload):
-    data = serving(sites=["west"], constraints={"site_power_kw": {"west": 30}, "allow_rental": False})
+    free = run(mini, serving(sites=["west"], constraints={"allow_rental": False}), write_workload)
+    used = free.totals.power_kw_by_site["west"]
+    data = serving(sites=["west"], constraints={"site_power_kw": {"west": used}, "allow_rental": False})
     plan = run(mini, data, write_workload)
     assert plan.status == "OPTIMAL"
-    assert plan.totals.power_kw_by_site.get("west", 0) <= 30
+    assert plan.totals.power_kw_by_site.get("west", 0) <= used + 1e-6
+    assert next(c for c in plan.constraints if c.name == "power:west").binding
 
 
 def test_power_cap_too_small(mini, write_workload):
@@ -101,14 +104,16 @@ def test_power_counts_pue(mini, write_workload):
 
 
 # ---- supply and cluster caps ---------------------------------------------------------------
-def test_supply_cap_limits_units(tmp_path, write_workload):
-    # 20 req/s needs exactly 4 NPU servers here: a cap of 4 holds and binds
-    cat = mini_with(tmp_path, {"offers": [_npu_offer(supply_cap_units=_src(4))]})
-    plan = run(cat, serving(constraints={"allow_rental": False, "exclude": ["gpu-a"]}), write_workload)
+def test_supply_cap_limits_units(tmp_path, mini, write_workload):
+    only_npu = serving(constraints={"allow_rental": False, "exclude": ["gpu-a"]})
+    need = sum(li.new_units for li in run(mini, only_npu, write_workload).line_items)
+    # a cap at exactly what the cheapest plan buys holds and binds
+    cat = mini_with(tmp_path, {"offers": [_npu_offer(supply_cap_units=_src(need))]})
+    plan = run(cat, only_npu, write_workload)
     assert plan.status == "OPTIMAL"
-    assert sum(li.new_units for li in plan.line_items if li.offer == "npu-b-server") <= 4
+    assert sum(li.new_units for li in plan.line_items if li.offer == "npu-b-server") <= need
     row = next(c for c in plan.constraints if c.name == "supply:npu-b-server")
-    assert row.binding and row.used == 4
+    assert row.binding and row.used == need
 
 
 def test_supply_cap_too_small(tmp_path, write_workload):
@@ -210,11 +215,15 @@ def test_tie_in_ratio_requires_domestic_purchases(tmp_path, write_workload):
 
 # ---- objectives -----------------------------------------------------------------------------
 def test_max_throughput_spends_the_budget(mini, write_workload):
-    data = serving(objective="max_throughput", constraints={"budget": {"total": 2_000_000}, "allow_rental": False})
+    cheapest = run(mini, serving(constraints={"allow_rental": False}), write_workload).totals.tco_usd
+    data = serving(objective="max_throughput", constraints={"budget": {"total": 3 * cheapest}, "allow_rental": False})
     plan = run(mini, data, write_workload)
     assert plan.status == "OPTIMAL"
-    assert plan.totals.tco_usd <= 2_000_000
+    assert plan.totals.tco_usd <= 3 * cheapest + 1e-6
     assert plan.totals.delivered_requests_per_s > 20
+    # what is left of the budget could not buy one more unit of anything used
+    row = next(c for c in plan.constraints if c.name == "budget:total")
+    assert row.slack < max(li.total_usd / li.units for li in plan.line_items if li.units)
 
 
 def test_min_power_uses_less_power_than_min_tco(mini, write_workload):
