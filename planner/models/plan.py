@@ -71,6 +71,23 @@ class LineItem(Out):
     total_usd: float = 0.0
 
 
+class HedgeLine(Out):
+    """The hedge's loss scenario: surviving units of one offer at one site re-allocated to a workload."""
+
+    period: int
+    workload: str
+    offer: str
+    site: str
+    accelerator: str
+    units: int
+    devices: int
+    tp: int
+    pp: int
+    devices_per_replica: int
+    replicas: int
+    requests_per_s: float
+
+
 class Totals(Out):
     tco_usd: float
     capex_usd: float
@@ -190,6 +207,9 @@ class Plan(Out):
     schedule: list[ScheduleRow] = Field(default_factory=list)
     cash_flow: list[CashFlowRow] = Field(default_factory=list)
     hedge_premium_usd: float | None = Field(default=None, description="cost of the hedge over the unhedged plan")
+    hedge_allocation: list[HedgeLine] = Field(
+        default_factory=list, description="how the surviving units serve if the hedged parts are lost"
+    )
     warnings: list[str] = Field(default_factory=list)
     assumptions: list[str] = Field(default_factory=list)
     sources: dict[str, str] = Field(default_factory=dict, description="figure -> source")

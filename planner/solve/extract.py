@@ -7,6 +7,7 @@ from planner.models.plan import (
     CashFlowRow,
     ConstraintRow,
     CostLines,
+    HedgeLine,
     LineItem,
     Plan,
     ScheduleRow,
@@ -129,6 +130,24 @@ def line_items(p: Problem, sol: dict[str, int]) -> list[LineItem]:
         for key in sorted(p.groups):
             items.extend(_group_lines(p, sol, p.groups[key], t))
     return items
+
+
+def hedge_lines(p: Problem, sol: dict[str, int]) -> list[HedgeLine]:
+    """The hedge's re-allocation z, so the verifier can check the loss scenario independently."""
+    out = []
+    for t in range(len(p.periods)):
+        for key in sorted(p.candidates):
+            c = p.candidates[key]
+            blocks = sol.get(f"z:{key}@{t}", 0)
+            if blocks and c.shape is not None:
+                g = p.groups[c.group]
+                out.append(HedgeLine(
+                    period=t, workload=c.job, offer=g.offer, site=g.site, accelerator=g.accelerator,
+                    units=blocks * c.block_units, devices=blocks * c.block_devices, tp=c.shape.tp, pp=c.shape.pp,
+                    devices_per_replica=c.shape.devices, replicas=blocks * c.block_replicas,
+                    requests_per_s=blocks * c.requests_per_s,
+                ))
+    return out
 
 
 def schedule(p: Problem, sol: dict[str, int]) -> list[ScheduleRow]:
@@ -292,6 +311,7 @@ def to_plan(
         plan.totals = totals(p, result.solution, items, catalog, measure_name)
         plan.constraints = constraint_rows(result)
         plan.workloads = workload_summaries(p, result.solution, items)
+        plan.hedge_allocation = hedge_lines(p, result.solution)
         if len(p.periods) > 1:
             plan.schedule = schedule(p, result.solution)
             plan.cash_flow = cash_flow(items, p)
