@@ -13,10 +13,13 @@ from planner.errors import VerificationError
 from planner.models.fleet import Fleet
 from planner.models.plan import Plan
 from planner.models.workload import Workload
+from planner.solve.edits import Inputs
 from planner.solve.explain import explain
 from planner.solve.extract import to_plan
 from planner.solve.prepare import prepare
 from planner.solve.run import SolverOptions, solve_problem
+from planner.solve.sensitivity import sensitivity
+from planner.solve.whatif import what_if, with_choices
 from planner.verify import verify
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,9 @@ def plan(
     seed: int = 0,
     explain_infeasible: bool = True,
     check: bool = True,
+    why: bool = False,
+    force: list[str] | None = None,
+    exclude: list[str] | None = None,
 ) -> Plan:
     """The cheapest fleet that meets the workload (or fleet of workloads), or why none exists.
 
@@ -39,11 +45,22 @@ def plan(
     Every plan found is re-checked by :func:`planner.verify.verify`; a failure raises
     VerificationError, never returns a wrong plan. A fleet with a ``hedge`` is also planned
     without it, and ``plan.hedge_premium_usd`` says what the hedge costs.
+
+    ``why`` adds ``plan.sensitivity``: each binding limit's value one step further, and each
+    policy's price (re-solves; slower). ``force`` / ``exclude`` (accelerator, vendor or offer ids)
+    answer "why not X?": the plan with them, and ``plan.what_if`` its cost against the plan without.
     """
     if isinstance(workload, (str, os.PathLike, Path)):
         workload = load_workload(workload)
     if catalog is None:
         catalog = load_catalog()
+    if force or exclude:
+        baseline = plan(workload, catalog, time_limit_s=time_limit_s, workers=workers, seed=seed,
+                        explain_infeasible=False, check=check)
+        changed = plan(with_choices(workload, force or [], exclude or []), catalog, time_limit_s=time_limit_s,
+                       workers=workers, seed=seed, explain_infeasible=explain_infeasible, check=check, why=why)
+        changed.what_if = what_if(changed, baseline, force or [], exclude or [])
+        return changed
     options = SolverOptions(time_limit_s=time_limit_s, workers=workers, seed=seed)
     problem = prepare(workload, catalog)
     result = solve_problem(problem, options)
@@ -55,7 +72,7 @@ def plan(
     out = to_plan(problem, result, catalog, workload_name=fleet.name, model_name=model_name, options=options,
                   measure_name=measure_name)
     if result.status == "INFEASIBLE" and explain_infeasible:
-        out.explanation = explain(problem, options)
+        out.explanation = explain(problem, options, Inputs(workload, catalog, options))
     out.warnings = sorted(set(out.warnings) | set(workload_warnings(out, catalog, workload)))
     if check:
         failures = verify(out, workload, catalog)
@@ -64,6 +81,8 @@ def plan(
                 "the independent verifier rejected the plan (a planner bug, please report it):\n  "
                 + "\n  ".join(failures[:20])
             )
+    if why and out.ok:
+        out.sensitivity = sensitivity(problem, out, options, result.solution)
     if fleet.hedge is not None and out.ok and out.totals is not None:
         unhedged = fleet.model_copy(update={"hedge": None})
         unhedged._origin = fleet._origin

@@ -47,6 +47,8 @@ class ResolvedFleet:
     sites: tuple[str, ...]
     excluded: frozenset[str]
     member_excluded: dict[str, frozenset[str]]
+    forced: frozenset[str] = frozenset()
+    """Ids (accelerator, vendor, offer) the plan must use: constraints.force."""
 
 
 def _locate(inp: Workload | Fleet, path: Path_t) -> tuple[str, int | None]:
@@ -178,6 +180,7 @@ def resolve(inp: Workload | Fleet, catalog: Catalog) -> ResolvedFleet:
         if sid not in catalog.sites:
             refs.unknown(("constraints", "site_power_kw", sid), "sites", sid)
     excluded = refs.exclusions(cons.exclude, ("constraints", "exclude"))
+    forced = refs.exclusions(cons.force, ("constraints", "force"))
     for i, item in enumerate(fleet.existing_fleet):
         if item.offer not in catalog.offers:
             refs.unknown(("existing_fleet", i, "offer"), "offers", item.offer)
@@ -198,4 +201,5 @@ def resolve(inp: Workload | Fleet, catalog: Catalog) -> ResolvedFleet:
         sites=sites,
         excluded=excluded,
         member_excluded=member_excluded,
+        forced=forced,
     )

@@ -30,6 +30,15 @@ def run(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Plan with what was purchasable on this date (YYYY-MM-DD).")
     ] = None,
+    why: Annotated[bool, typer.Option(
+        "--why", help="Also show what binds: each binding limit's value one step further, each policy's price "
+        "(re-solves; slower).")] = False,
+    force: Annotated[list[str] | None, typer.Option(
+        "--force", help="Plan with this accelerator, vendor or offer in use and show the cost against the "
+        "optimum ('why not X?'); repeatable.", show_default=False)] = None,
+    exclude: Annotated[list[str] | None, typer.Option(
+        "--exclude", help="Plan without this accelerator, vendor or offer and show the cost; repeatable.",
+        show_default=False)] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what the planner does.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
 ) -> None:
@@ -45,7 +54,8 @@ def run(
         from planner.report.terminal import render
 
         cat = planner.load_catalog(list(catalog or []), as_of=as_of)
-        result = planner.plan(workload, cat, time_limit_s=time_limit, workers=workers, seed=seed)
+        result = planner.plan(workload, cat, time_limit_s=time_limit, workers=workers, seed=seed, why=why,
+                              force=list(force or []), exclude=list(exclude or []))
         if json_out:
             typer.echo(to_json(result), nl=False)
         else:

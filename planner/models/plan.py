@@ -183,13 +183,86 @@ class SolverInfo(Out):
     max_rounding_error_usd: float
 
 
+class CoreMember(Out):
+    """One constraint of a conflicting set, in words."""
+
+    name: str = Field(description="family:entity, as in Explanation.core")
+    family: str
+    text: str
+
+
+class Repair(Out):
+    """One change that, applied alone, gives a plan (checked by re-planning with it)."""
+
+    constraint: str = Field(description="the core member it changes")
+    action: Literal["raise", "lower", "remove", "add"]
+    current: float | None = None
+    required: float | None = Field(default=None, description="the smallest sufficient value, in ``unit``")
+    unit: str = ""
+    text: str
+    workload_edits: list[dict[str, Any]] = Field(
+        default_factory=list, description="{path, value} pairs to set in the workload file"
+    )
+    catalog_override: dict[str, Any] | None = Field(
+        default=None, description="{target, set} for an ``overrides:`` entry in a catalog file"
+    )
+    verified: bool = Field(default=False, description="re-planned with the change applied: a plan exists")
+
+
 class Explanation(Out):
     """Why no plan exists: a minimal set of constraints that cannot all hold."""
 
     summary: str
     core: list[str] = Field(default_factory=list)
     details: list[str] = Field(default_factory=list)
-    repairs: list[dict[str, Any]] = Field(default_factory=list)
+    repairs: list[dict[str, Any]] = Field(default_factory=list, description="Repair objects (see Repair)")
+    members: list[CoreMember] = Field(default_factory=list, description="the core, one phrase per member")
+
+
+class Marginal(Out):
+    """What moving one binding limit by one step is worth (re-solved, not a dual estimate)."""
+
+    constraint: str
+    description: str
+    limit: float
+    moved_to: float
+    unit: str
+    step: str = Field(description="e.g. '+10 %'")
+    status: Status
+    objective_value: float | None = None
+    gain: float | None = Field(default=None, description="objective improvement (saved USD for min_tco); >= 0")
+    text: str
+
+
+class PolicyPrice(Out):
+    """What one policy, ban or floor costs: the optimum with it minus the optimum without it."""
+
+    constraint: str
+    description: str
+    status_without: Status
+    objective_without: float | None = None
+    price: float | None = Field(default=None, description="objective lost to the constraint; >= 0")
+    text: str
+
+
+class Sensitivity(Out):
+    objective: str
+    unit: str
+    objective_value: float
+    marginals: list[Marginal] = Field(default_factory=list)
+    policy_prices: list[PolicyPrice] = Field(default_factory=list)
+
+
+class WhatIf(Out):
+    """This plan with parts forced in or excluded, against the plan without those changes."""
+
+    forced: list[str] = Field(default_factory=list)
+    excluded: list[str] = Field(default_factory=list)
+    baseline_status: Status
+    baseline_tco_usd: float | None = None
+    tco_usd: float | None = None
+    delta_usd: float | None = Field(default=None, description="this plan's TCO minus the baseline's")
+    text: str
 
 
 class Plan(Out):
@@ -214,6 +287,8 @@ class Plan(Out):
     assumptions: list[str] = Field(default_factory=list)
     sources: dict[str, str] = Field(default_factory=dict, description="figure -> source")
     explanation: Explanation | None = None
+    sensitivity: Sensitivity | None = Field(default=None, description="marginal values and policy prices (--why)")
+    what_if: WhatIf | None = Field(default=None, description="cost of --force / --exclude against the baseline")
 
     @property
     def ok(self) -> bool:

@@ -66,6 +66,9 @@ class Constraints(Strict):
     exclude: list[str] = Field(
         default_factory=list, description="accelerator, vendor or offer ids not to use"
     )
+    force: list[str] = Field(
+        default_factory=list, description="accelerator, vendor or offer ids the plan must use ('why not X?')"
+    )
     max_cluster_devices: int | None = Field(default=None, ge=1, le=10_000_000)
     allow_rental: bool = True
     allow_purchase: bool = True

@@ -194,6 +194,47 @@ def _fmt(unit: str):  # type: ignore[no-untyped-def]
     return lambda v: f"{v:,.1f} {unit}"
 
 
+def _explanation(plan: Plan) -> Panel:
+    """Why no plan: the conflict, its members, and each single change that gives a plan."""
+    ex = plan.explanation
+    assert ex is not None
+    body = [Text(f"No plan: {ex.summary}.", style="bold red")]
+    if ex.members:
+        body.append(Text("These cannot all hold:", style="bold"))
+        body.extend(Text(f"  • {m.text}") for m in ex.members)
+    elif ex.core:
+        body.append(Text("Conflicting constraints: " + ", ".join(ex.core)))
+    if ex.repairs:
+        body.append(Text("Any one of these changes gives a plan:", style="bold"))
+    for r in ex.repairs:
+        body.append(Text(f"  fix: {r.get('text', r)}"))
+        for edit in r.get("workload_edits") or []:
+            body.append(Text(f"       workload: {edit['path']}: {edit['value']}", style="dim"))
+        override = r.get("catalog_override")
+        if override:
+            sets = ", ".join(f"{k}: {v}" for k, v in override["set"].items())
+            body.append(Text(f"       catalog override {override['target']}: {sets}", style="dim"))
+    for line in ex.details:
+        body.append(Text(f"• {line}", style="dim"))
+    return Panel(Group(*body), title="Infeasible", border_style="red")
+
+
+def _sensitivity(plan: Plan) -> Panel:
+    """What binds (each limit one step further) and what each policy costs."""
+    sens = plan.sensitivity
+    assert sens is not None
+    body: list[Text] = []
+    if sens.marginals:
+        body.append(Text("Binding limits, one step further:", style="bold"))
+        body.extend(Text(f"  • {m.text}") for m in sens.marginals)
+    if sens.policy_prices:
+        body.append(Text("Price of each policy and choice (optimum with it minus without it):", style="bold"))
+        body.extend(Text(f"  • {p.text}") for p in sorted(sens.policy_prices, key=lambda p: -(p.price or 0.0)))
+    if not body:
+        body.append(Text("Nothing binds: no limit or policy changes the optimum."))
+    return Panel(Group(*body), title="Why this plan", border_style="cyan")
+
+
 def render(plan: Plan, console: Console, money: Money) -> None:
     """Print a plan (or why there is none) to ``console``."""
     s = plan.solver
@@ -217,15 +258,12 @@ def render(plan: Plan, console: Console, money: Money) -> None:
         console.print(_totals(plan, money))
         console.print(_constraints(plan))
     elif plan.explanation is not None:
-        ex = plan.explanation
-        body = [Text(f"No plan: {ex.summary}.", style="bold red")]
-        if ex.core:
-            body.append(Text("Conflicting constraints: " + ", ".join(ex.core)))
-        for line in ex.details:
-            body.append(Text(f"• {line}", style="dim"))
-        for r in ex.repairs:
-            body.append(Text(f"fix: {r.get('text', r)}"))
-        console.print(Panel(Group(*body), title="Infeasible", border_style="red"))
+        console.print(_explanation(plan))
+    if plan.sensitivity is not None:
+        console.print(_sensitivity(plan))
+    if plan.what_if is not None:
+        style = "green" if plan.ok else "red"
+        console.print(Panel(Text(plan.what_if.text), title="Why not?", border_style=style, expand=False))
     if plan.warnings:
         console.print(Text("Warnings", style="bold yellow"))
         for w in plan.warnings:

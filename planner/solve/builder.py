@@ -27,6 +27,8 @@ RATE_SCALE = 1000
 SHARE_SCALE = 10_000
 """Share floors in basis points (0.01 %)."""
 WATT = 1000.0
+RELAX_BOUND = 10**15
+"""Largest move a repair search considers (in the constraint's integer unit)."""
 
 Solution = dict[str, int]
 """Variable values by name: 'n:<group>@<t>', 'x:<cand>@<t>', 'y:<cand>', 'z:<cand>@<t>'."""
@@ -62,6 +64,9 @@ class Builder:
     literals: dict[str, cp_model.IntVar] = field(default_factory=dict)
     rows: list[Row] = field(default_factory=list)
     constraint_count: int = 0
+    relax: str | None = None
+    """Repair mode: the one constraint whose limit becomes a variable (see :meth:`limit`)."""
+    relaxations: dict[str, cp_model.IntVar] = field(default_factory=dict)
 
     # ---- named constraints --------------------------------------------------------------
     def literal(self, name: str) -> cp_model.IntVar:
@@ -79,6 +84,17 @@ class Builder:
 
     def row(self, row: Row) -> None:
         self.rows.append(row)
+
+    def limit(self, name: str, value: int, *, upper: bool = True) -> cp_model.LinearExprT:
+        """The integer limit of constraint ``name``: ``value``, or in repair mode for that name
+        ``value + Δ`` (a cap, ``upper``) or ``value − Δ`` (a floor) with one Δ ≥ 0 shared by all its
+        rows, so minimising Δ finds the smallest change that restores feasibility on its own."""
+        if name != self.relax:
+            return value
+        if name not in self.relaxations:
+            self.relaxations[name] = self.model.new_int_var(0, RELAX_BOUND, f"relax[{name}]")
+        delta = self.relaxations[name]
+        return value + delta if upper else value - delta
 
     # ---- variables ----------------------------------------------------------------------
     @property

@@ -40,6 +40,7 @@ from planner.perf.inference import InferenceSetup, ReplicaShape, replica_shapes
 from planner.perf.training import TrainingInfeasible, TrainingSetup, size_pool
 from planner.solve.problem import (
     Candidate,
+    Force,
     Group,
     HedgeSpec,
     Job,
@@ -283,6 +284,7 @@ class _Preparer:
         self.add_caps_and_floors()
         self.add_limits()
         self.add_hedge()
+        self.add_forced()
         self.add_residuals()
         self.problem.warnings = sorted(set(self.problem.warnings))
         return self.problem
@@ -517,6 +519,12 @@ class _Preparer:
         jobs = tuple(hedge.workloads or [m.name for m in self.f.fleet if m.kind == "inference"])
         self.problem.hedge = HedgeSpec("hedge:loss", tuple(lost), hedge.serve_fraction, jobs,
                                        f"serve {hedge.serve_fraction:.0%} of demand if {len(lost)} offer-site(s) are lost")
+
+    def add_forced(self) -> None:
+        """Each id in constraints.force: the groups of matching offers (none left: the constraint says so)."""
+        for ident in sorted(self.rf.forced):
+            keys = tuple(sorted(k for k, g in self.problem.groups.items() if ident in (g.accelerator, g.vendor, g.offer)))
+            self.problem.forced.append(Force(f"force:{ident}", ident, keys, f"the plan must use {ident}"))
 
     def add_residuals(self) -> None:
         life = self.f.schedule.depreciation_years

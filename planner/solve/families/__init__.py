@@ -5,6 +5,7 @@ from planner.solve.families.budget import add_budget
 from planner.solve.families.capacity import add_capacity
 from planner.solve.families.demand import add_demand
 from planner.solve.families.domestic import add_domestic_share
+from planner.solve.families.force import add_force
 from planner.solve.families.hedge import add_hedge
 from planner.solve.families.power import add_power
 from planner.solve.families.supply import add_supply_caps, add_tie_ins
@@ -19,6 +20,7 @@ FAMILIES = (
     add_tie_ins,
     add_domestic_share,
     add_bans,
+    add_force,
 )
 
 __all__ = ["FAMILIES"]

@@ -16,6 +16,6 @@ def add_power(b: Builder) -> None:
         keys = [k for k, g in sorted(p.groups.items()) if g.hosted and g.site in cap.sites]
         for t in b.periods:
             used = sum(math.ceil(p.groups[k].power_kw_per_unit * WATT) * b.available(k, t) for k in keys)
-            b.add(cap.name, used <= math.floor(cap.max_kw * WATT))
+            b.add(cap.name, used <= b.limit(cap.name, math.floor(cap.max_kw * WATT)))
         b.row(Row(cap.name, "power", cap.description, "<=", cap.max_kw, "kW",
                   lambda sol, sites=cap.sites: measure.max_power_kw(p, sol, sites)))

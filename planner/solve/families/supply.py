@@ -11,7 +11,7 @@ def add_supply_caps(b: Builder) -> None:
     seen: dict[str, tuple[float, tuple[str, ...], set[int]]] = {}
     for cap in p.unit_caps:
         for t in cap.periods:
-            b.add(cap.name, sum(b.n[(k, t)] for k in cap.groups) <= cap.max_units)
+            b.add(cap.name, sum(b.n[(k, t)] for k in cap.groups) <= b.limit(cap.name, cap.max_units))
         limit, groups, periods = seen.get(cap.name, (float(cap.max_units), cap.groups, set()))
         seen[cap.name] = (min(limit, cap.max_units), groups, periods | set(cap.periods))
     for name, (limit, groups, periods) in seen.items():

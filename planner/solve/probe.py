@@ -1,0 +1,101 @@
+"""Single quick solves that explain, repair and sensitivity ask of a problem.
+
+Each probe builds a fresh model (so probes never leak constraints into each other), uses the
+caller's explicit solver settings through :func:`make_solver`, and returns a status value.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from planner.solve.builder import Builder
+from planner.solve.families import FAMILIES
+from planner.solve.objective import stages
+from planner.solve.problem import Problem
+from planner.solve.run import SolverOptions, make_solver, variables
+
+log = logging.getLogger(__name__)
+
+STRUCTURAL = ("capacity:",)
+"""Linking constraints are modelling, not user constraints: always enforced, never blamed or dropped."""
+
+_STATUS = {cp_model.OPTIMAL: "OPTIMAL", cp_model.FEASIBLE: "FEASIBLE", cp_model.INFEASIBLE: "INFEASIBLE"}
+
+
+@dataclass(frozen=True)
+class Probe:
+    status: str
+    """OPTIMAL, FEASIBLE, INFEASIBLE or UNKNOWN (time limit, never a proof either way)."""
+    value: float | None = None
+    """The probe's objective in the model's integer units (None without one)."""
+
+    @property
+    def feasible(self) -> bool:
+        return self.status in ("OPTIMAL", "FEASIBLE")
+
+    @property
+    def infeasible(self) -> bool:
+        return self.status == "INFEASIBLE"
+
+
+def model(problem: Problem, *, without: Iterable[str] = (), only: Iterable[str] | None = None,
+          relax: str | None = None) -> Builder:
+    """The model with every named constraint on, except those in ``without`` (or all but ``only``)."""
+    drop = set(without)
+    keep = set(only) if only is not None else None
+    explain = bool(drop) or keep is not None
+    b = Builder(problem, explain=explain, relax=relax)
+    b.make_variables()
+    for family in FAMILIES:
+        family(b)
+    if explain:
+        for name, lit in b.literals.items():
+            on = name.startswith(STRUCTURAL) or (name not in drop and (keep is None or name in keep))
+            b.model.add(lit == int(on))
+    return b
+
+
+def solve(b: Builder, options: SolverOptions, objective: object | None = None, maximize: bool = False,
+          hint: dict[str, int] | None = None) -> Probe:
+    if objective is not None:
+        if maximize:
+            b.model.maximize(objective)  # type: ignore[arg-type]
+        else:
+            b.model.minimize(objective)  # type: ignore[arg-type]
+    if hint:
+        for name, var in variables(b).items():
+            b.model.add_hint(var, hint.get(name, 0))
+    solver = make_solver(options, options.time_limit_s)
+    code = solver.solve(b.model)
+    status = _STATUS.get(code, "UNKNOWN")
+    value = solver.objective_value if objective is not None and status in ("OPTIMAL", "FEASIBLE") else None
+    return Probe(status, value)
+
+
+def feasibility(problem: Problem, options: SolverOptions, *, without: Iterable[str] = (),
+                only: Iterable[str] | None = None) -> Probe:
+    """Is there any plan with these constraints on?"""
+    return solve(model(problem, without=without, only=only), options)
+
+
+def optimum(problem: Problem, options: SolverOptions, *, without: Iterable[str] = (),
+            hint: dict[str, int] | None = None) -> Probe:
+    """The workload's own objective (stage 1 only: tie-breaks do not change its value).
+
+    ``hint``: a solution by variable name (e.g. the plan's), a good start when ``problem`` only
+    relaxes the one it came from."""
+    b = model(problem, without=without)
+    first = stages(b)[0]
+    return solve(b, options, first.expr, first.maximize, hint)
+
+
+def smallest_move(problem: Problem, name: str, options: SolverOptions) -> Probe:
+    """The least Δ (integer units of the constraint) by which ``name``'s limit must move, all else held."""
+    b = model(problem, relax=name)
+    if name not in b.relaxations:
+        return Probe("UNKNOWN")
+    return solve(b, options, b.relaxations[name])
