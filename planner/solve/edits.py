@@ -10,7 +10,6 @@ change that gives a plan this way is suggested; rounding is always in the user's
 from __future__ import annotations
 
 import copy
-import dataclasses
 import logging
 import math
 import re
@@ -104,13 +103,15 @@ def apply_edits(inp: Workload | Fleet, edits: Edits) -> Workload | Fleet:
 def apply_override(catalog: Catalog, override: dict[str, Any]) -> Catalog:
     """A copy of the catalog with one ``overrides:`` entry applied (target kind/id, set path -> value)."""
     kind, ident = override["target"].split("/", 1)
+    out = copy.copy(catalog)
     table = dict(getattr(catalog, kind))
     entry = table[ident]
     data = entry.model_dump(mode="json")
     for path, value in override["set"].items():
         set_path(data, path, value)
     table[ident] = type(entry).model_validate(data)
-    return dataclasses.replace(catalog, **{kind: table})
+    setattr(out, kind, table)
+    return out
 
 
 # ---- from a fix to an edit -----------------------------------------------------------------------
@@ -123,7 +124,7 @@ def repair(src: Inputs, problem: Problem, fix: Fix) -> Repair | None:
         edits, override = change
         if src.feasible(edits, override):
             return Repair(
-                constraint=fix.name, action=fix.action, current=fix.current, required=value, unit=fix.unit,  # type: ignore[arg-type]
+                constraint=fix.name, action=fix.action, current=fix.current, required=value, unit=fix.unit,
                 text=_text(src, problem, fix, value), workload_edits=edits, catalog_override=override, verified=True,
             )
     log.info("no verified edit for %s", fix)
@@ -226,7 +227,8 @@ def _removal(src: Inputs, name: str) -> tuple[Edits, Override] | None:
             prefix, member = src.member(job)
             kept = [e for e in member.exclude if _canonical(src, e) != ident]
             return [{"path": f"{prefix}exclude", "value": kept}], None
-        return [{"path": "constraints.exclude", "value": [e for e in cons.exclude if _canonical(src, e) != ident]}], None
+        kept = [e for e in cons.exclude if _canonical(src, e) != ident]
+        return [{"path": "constraints.exclude", "value": kept}], None
     if family == "force":
         return [{"path": "constraints.force", "value": [e for e in cons.force if _canonical(src, e) != entity]}], None
     if family == "allow":
@@ -244,7 +246,8 @@ def _removal(src: Inputs, name: str) -> tuple[Edits, Override] | None:
     if family == "requires" and entity in src.catalog.policies:
         edits: Edits = [{"path": "constraints.policies", "value": [*cons.policies, entity]}]
         if entity in cons.exclude_policies:
-            edits.append({"path": "constraints.exclude_policies", "value": [p for p in cons.exclude_policies if p != entity]})
+            kept = [p for p in cons.exclude_policies if p != entity]
+            edits.append({"path": "constraints.exclude_policies", "value": kept})
         return edits, None
     return None
 
@@ -298,7 +301,8 @@ def _text(src: Inputs, problem: Problem, fix: Fix, value: float | None) -> str:
     if family == "supply":
         units = math.ceil(value - 1e-9)
         if entity.startswith("schedule["):
-            return f"{entity.replace('schedule', 'scheduled supply')}: +{units - int(fix.current)} units in every period"
+            more = units - int(fix.current)
+            return f"{entity.replace('schedule', 'scheduled supply')}: +{more} units in every period"
         return f"supply cap of {entity} ≥ {units:,} units (now {int(fix.current):,})"
     if family == "policy":
         if any(t.name == fix.name for t in problem.tie_ins):

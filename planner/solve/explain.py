@@ -29,7 +29,8 @@ POLICY_FAMILIES = ("policy:", "domestic_share:", "residency:")
 """Members that name a policy pack: switching the pack off is also offered as a repair."""
 
 
-def _infeasible(model: cp_model.CpModel, literals: list[cp_model.IntVar], options: SolverOptions) -> tuple[bool, list[int]]:
+def _infeasible(model: cp_model.CpModel, literals: list[cp_model.IntVar],
+                options: SolverOptions) -> tuple[bool, list[int]]:
     model.clear_assumptions()
     model.add_assumptions(literals)
     solver = make_solver(SolverOptions(options.time_limit_s, 1, options.seed), max(0.5, options.time_limit_s / 4))
@@ -126,7 +127,7 @@ def _repairs(problem: Problem, core: list[str], options: SolverOptions, src: Inp
     out: list[Repair] = []
     for fix in repair.fixes(problem, core, options):
         if src is None:
-            out.append(Repair(constraint=fix.name, action=fix.action, current=fix.current,  # type: ignore[arg-type]
+            out.append(Repair(constraint=fix.name, action=fix.action, current=fix.current,
                               required=fix.required, unit=fix.unit, text=f"{fix.name}: {fix.action} "
                               + (f"to {fix.required:g} {fix.unit}" if fix.required is not None else "")))
             continue

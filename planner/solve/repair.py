@@ -16,6 +16,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from planner.solve import probe
 from planner.solve.builder import MONEY_RESOLUTION_USD, WATT
@@ -38,8 +39,8 @@ class Fix:
     """A change to one constraint, in the prepared problem's natural units (USD, kW, units, share)."""
 
     name: str
-    action: str
-    """raise (a cap), lower (a floor or the demand) or remove (a ban, exclusion or policy)."""
+    action: Literal["raise", "lower", "remove", "add"]
+    """raise (a cap), lower (a floor or the demand), remove (a ban, exclusion or policy) or add (a policy)."""
     current: float | None = None
     required: float | None = None
     unit: str = ""
@@ -75,7 +76,7 @@ def _exact(problem: Problem, lim: Limit, options: SolverOptions) -> Fix | None:
     result = probe.smallest_move(problem, lim.name, options)
     if not result.feasible or result.value is None:
         return None
-    delta = int(round(result.value))
+    delta = round(result.value)
     if lim.kind == "budget":
         need = (math.floor(lim.current / MONEY_RESOLUTION_USD) + delta) * MONEY_RESOLUTION_USD
     elif lim.kind == "power":
@@ -90,7 +91,7 @@ def _floor(problem: Problem, lim: Limit, options: SolverOptions) -> Fix | None:
     if not _has_plan(problem, lim.name, 0.0, options):
         return None
     step = lim.current / DEMAND_STEPS if lim.kind == "demand" else SHARE_STEP
-    hi_k = int(math.floor(lim.current / step + 1e-9))
+    hi_k = math.floor(lim.current / step + 1e-9)
     best = _bisect(0, hi_k, lambda k: _has_plan(problem, lim.name, k * step, options))
     value = best * step
     if lim.kind != "demand":

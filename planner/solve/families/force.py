@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from planner.solve.builder import Builder, Row
 
 
@@ -16,10 +18,15 @@ def add_force(b: Builder) -> None:
         groups = set(forced.groups)
         xs = sorted({k for k, _ in b.x if p.candidates[k].group in groups})
         ys = [k for k in sorted(b.y) if p.candidates[k].group in groups]
-        terms = [v for (k, _), v in sorted(b.x.items()) if k in set(xs)] + [b.y[k] for k in ys]
+        xset = set(xs)
+        terms = [v for (k, _), v in sorted(b.x.items()) if k in xset] + [b.y[k] for k in ys]
         b.add(forced.name, sum(terms) >= 1 if terms else b.model.new_constant(0) >= 1)
-        b.row(Row(forced.name, "force", forced.description, ">=", 1, "blocks",
-                  lambda sol, cx=tuple(xs), cy=tuple(ys): float(_used(sol, cx, cy))))
+        b.row(Row(forced.name, "force", forced.description, ">=", 1, "blocks", _counter(tuple(xs), tuple(ys))))
+
+
+def _counter(xs: tuple[str, ...], ys: tuple[str, ...]) -> Callable[[dict[str, int]], float]:
+    """Blocks and pools on the forced part in a solution (the report row's 'used')."""
+    return lambda sol: float(_used(sol, xs, ys))
 
 
 def _used(sol: dict[str, int], xs: tuple[str, ...], ys: tuple[str, ...]) -> int:
