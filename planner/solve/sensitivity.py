@@ -16,10 +16,10 @@ import math
 
 from planner.models.plan import Marginal, Plan, PolicyPrice, Sensitivity
 from planner.solve import probe
-from planner.solve.edits import money_text
+from planner.solve.edits import money_text, power_text
 from planner.solve.explain import describe
 from planner.solve.extract import OBJECTIVE_UNITS
-from planner.solve.limits import Limit, limit_of, moved
+from planner.solve.limits import Limit, demand_job, limit_of, moved
 from planner.solve.problem import Problem
 from planner.solve.run import SolverOptions
 
@@ -98,8 +98,8 @@ def _marginal(problem: Problem, lim: Limit, description: str, v0: float, options
     to = _stepped(lim)
     result = probe.optimum(moved(problem, lim.name, to), options, hint=solution)
     value = _natural(problem, result.value)
-    step = f"{'+' if lim.upper else '−'}{STEP:.0%}"
-    what = f"{step} on {lim.name} ({_limit_text(lim, lim.current)} → {_limit_text(lim, to)})"
+    step = f"{'+' if lim.upper else '−'}{STEP * 100:g} %"
+    what = f"{step} {_label(problem, lim)} ({_limit_text(lim, lim.current)} → {_limit_text(lim, to)})"
     if value is None:
         return Marginal(constraint=lim.name, description=description, limit=lim.current, moved_to=to, unit=lim.unit,
                         step=step, status=_status(result), text=f"{what}: no plan found ({result.status})")
@@ -124,9 +124,32 @@ def _price(problem: Problem, name: str, v0: float, options: SolverOptions,
                        price=price, text=f"{phrase} {verb} {_amount(problem, price)} {_horizon(problem)}")
 
 
+def _label(problem: Problem, lim: Limit) -> str:
+    """What the step moves, in words: 'power at west', 'total budget', 'demand of chat'."""
+    family, _, entity = lim.name.partition(":")
+    if lim.kind == "budget":
+        return f"{entity} budget"
+    if lim.kind == "power":
+        return "power across all sites" if entity == "total" else f"power at {entity}"
+    if lim.kind == "share":
+        return "the workload's domestic floor" if entity == "workload" else f"the domestic floor of policy '{entity}'"
+    if lim.kind == "demand":
+        job = demand_job(problem, lim.name)
+        return f"demand of '{job}'"
+    if lim.kind == "supply":
+        return f"supply cap {entity}" if family == "supply" else f"unit cap of policy '{entity}'"
+    if lim.kind == "ratio":
+        return f"tie-in ratio of policy '{entity}'"
+    if lim.kind == "hedge":
+        return "hedge serve fraction"
+    return f"cluster cap ({lim.name})"
+
+
 def _limit_text(lim: Limit, value: float) -> str:
     if lim.unit == "USD":
         return money_text(value)
+    if lim.unit == "kW":
+        return power_text(value)
     if lim.unit == "share":
         return f"{value:.4g}"
     return f"{value:,.6g} {lim.unit}"
