@@ -8,18 +8,27 @@
 from planner.api import plan
 from planner.catalog.store import Catalog, load_catalog
 from planner.catalog.workload_file import load_workload
+from planner.compare import Comparison, compare, compare_plans
 from planner.errors import InputError, PlannerError, VerificationError
+from planner.frontier import frontier
 from planner.models.plan import Plan
 from planner.models.workload import Workload
+from planner.scenarios import Scenario, load_scenarios
 
 __all__ = [
     "Catalog",
+    "Comparison",
     "InputError",
     "Plan",
     "PlannerError",
+    "Scenario",
     "VerificationError",
     "Workload",
+    "compare",
+    "compare_plans",
+    "frontier",
     "load_catalog",
+    "load_scenarios",
     "load_workload",
     "plan",
 ]

@@ -61,6 +61,7 @@ def configure_logging(verbose: bool) -> None:
 
 def main() -> None:
     from planner.cli import catalog_cmd, plan_cmd  # noqa: F401 - registers the commands
+    from planner.cli import compare_cmd, frontier_cmd  # noqa: F401 - registers the commands
 
     app()
 

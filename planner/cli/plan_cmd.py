@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from planner.cli.app import app, configure_logging, guarded
+from planner.cli.options import FormatOpt, OutputOpt, OverwriteOpt, emit, output_format
 
 CatalogOpt = Annotated[
     list[Path] | None,
@@ -22,7 +23,10 @@ Currency = Annotated[str, typer.Option("--currency", help="Currency for money: U
 def run(
     workload: Annotated[Path, typer.Argument(help="Workload YAML file.", show_default=False)],
     catalog: CatalogOpt = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the whole plan as JSON.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the whole plan as JSON (= --format json).")] = False,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+    overwrite: OverwriteOpt = False,
     currency: Currency = "USD",
     time_limit: Annotated[float, typer.Option("--time-limit", min=0.01, help="Solver time limit, seconds.")] = 10.0,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Solver worker threads.")] = 4,
@@ -49,15 +53,18 @@ def run(
 
     def body() -> int:
         import planner
-        from planner.report.json_out import to_json
         from planner.report.money import Money
+        from planner.report.outputs import render as render_as
         from planner.report.terminal import render
 
+        chosen = output_format(fmt, output, overwrite, json_out)
         cat = planner.load_catalog(list(catalog or []), as_of=as_of)
         result = planner.plan(workload, cat, time_limit_s=time_limit, workers=workers, seed=seed, why=why,
                               force=list(force or []), exclude=list(exclude or []))
-        if json_out:
-            typer.echo(to_json(result), nl=False)
+        if chosen is not None:
+            fx = cat.fx_cny_per_usd.value if cat.fx_cny_per_usd else None
+            wl = planner.load_workload(workload)
+            emit(render_as(result, chosen, catalog=cat, workload=wl, money=Money(currency, fx)), chosen, output, overwrite)
         else:
             fx = cat.fx_cny_per_usd.value if cat.fx_cny_per_usd else None
             render(result, Console(width=None if sys.stdout.isatty() else 150), Money(currency, fx))

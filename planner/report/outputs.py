@@ -1,0 +1,78 @@
+"""Pick a format and render a Plan, a comparison or a frontier to text or bytes.
+
+``table`` is the terminal view; json/csv/md/html are text; xlsx is bytes (it needs a file).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+
+from planner.catalog.store import Catalog
+from planner.errors import InputError
+from planner.models.fleet import Fleet
+from planner.models.plan import Plan
+from planner.models.workload import Workload
+from planner.report.csv_out import to_csv
+from planner.report.document import build_report
+from planner.report.frame_json import frame_data
+from planner.report.html_out import render_html
+from planner.report.json_out import to_json
+from planner.report.markdown_out import render_markdown
+from planner.report.money import Money
+from planner.report.terminal import render as render_plan_terminal
+from planner.report.terminal_views import render_report
+from planner.report.xlsx_out import render_xlsx
+
+FORMATS = ("table", "json", "csv", "xlsx", "md", "html")
+SUFFIXES = {".json": "json", ".csv": "csv", ".xlsx": "xlsx", ".md": "md", ".markdown": "md", ".html": "html",
+            ".htm": "html", ".txt": "table"}
+
+
+def choose_format(fmt: str | None, output: str | Path | None) -> str:
+    """The format asked for, else the one the output file's suffix implies, else the terminal table."""
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise InputError.single("--format", f"unknown format '{fmt}'", hint="use one of " + ", ".join(FORMATS))
+        return fmt
+    if output is not None:
+        return SUFFIXES.get(Path(output).suffix.lower(), "table")
+    return "table"
+
+
+def terminal(obj: Plan | pd.DataFrame, console: Console, money: Money | None = None, catalog: Catalog | None = None,
+             workload: Workload | Fleet | None = None) -> None:
+    """Print the terminal view of a plan, comparison or frontier."""
+    if isinstance(obj, Plan):
+        render_plan_terminal(obj, console, money or Money())
+    else:
+        render_report(build_report(obj, catalog, workload), console)
+
+
+def render(obj: Plan | pd.DataFrame, fmt: str, *, catalog: Catalog | None = None,
+           workload: Workload | Fleet | None = None,
+           optimum: Plan | None = None, money: Money | None = None, width: int = 150) -> str | bytes:
+    """``obj`` in ``fmt``; 'table' gives the terminal view as plain text (for --output)."""
+    if fmt == "table":
+        buf = io.StringIO()
+        console = Console(file=buf, width=width, color_system=None, highlight=False)
+        if isinstance(obj, Plan):
+            render_plan_terminal(obj, console, money or Money())
+        else:
+            render_report(build_report(obj, catalog, workload, optimum), console)
+        return buf.getvalue()
+    if fmt == "json":
+        return to_json(obj if isinstance(obj, Plan) else frame_data(obj))
+    if fmt == "csv":
+        return to_csv(obj)
+    report = build_report(obj, catalog, workload, optimum)
+    if fmt == "md":
+        return render_markdown(report)
+    if fmt == "html":
+        return render_html(report)
+    if fmt == "xlsx":
+        return render_xlsx(report)
+    raise InputError.single("--format", f"unknown format '{fmt}'", hint="use one of " + ", ".join(FORMATS))
