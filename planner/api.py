@@ -17,7 +17,8 @@ from planner.solve.edits import Inputs
 from planner.solve.explain import explain
 from planner.solve.extract import to_plan
 from planner.solve.prepare import prepare
-from planner.solve.run import SolverOptions, solve_problem
+from planner.solve.run import SolverOptions
+from planner.solve.strategy import solve
 from planner.solve.sensitivity import sensitivity
 from planner.solve.whatif import what_if, with_choices
 from planner.verify import verify
@@ -62,8 +63,7 @@ def plan(
         changed.what_if = what_if(changed, baseline, force or [], exclude or [])
         return changed
     options = SolverOptions(time_limit_s=time_limit_s, workers=workers, seed=seed)
-    problem = prepare(workload, catalog)
-    result = solve_problem(problem, options)
+    problem, result = solve(prepare(workload, catalog), options)
     fleet = as_fleet(workload)
     share = fleet.constraints.domestic_share
     measure_name = share.measure if share is not None else next((f.measure for f in problem.share_floors), None)

@@ -10,11 +10,14 @@ from ortools.sat.python import cp_model
 
 from planner.solve.builder import Builder
 from planner.solve.families import FAMILIES
-from planner.solve.hint import greedy_hint
 from planner.solve.objective import stages
 from planner.solve.problem import Problem
 
 log = logging.getLogger(__name__)
+
+TIE_BREAK_SHARE = 0.1
+TIE_BREAK_MIN_S = 1.0
+"""Each tie-break stage gets at most this share of the time limit (but at least a second)."""
 
 _STATUS = {
     cp_model.OPTIMAL: "OPTIMAL",
@@ -33,8 +36,6 @@ class SolverOptions:
     workers: int = 4
     seed: int = 0
     log_search: bool = False
-    hint: bool = True
-    """Start from a greedy solution (planner.solve.hint); the search repairs and improves it."""
 
 
 @dataclass
@@ -95,7 +96,7 @@ def _values(b: Builder, solver: cp_model.CpSolver) -> dict[str, int]:
     return {name: int(solver.value(v)) for name, v in variables(b).items()}
 
 
-def solve_problem(problem: Problem, options: SolverOptions) -> SolveResult:
+def solve_problem(problem: Problem, options: SolverOptions, start_from: dict[str, int] | None = None) -> SolveResult:
     """Stage 1 decides status and objective; later stages only break ties within it."""
     start = time.perf_counter()
     b = build(problem)
@@ -113,15 +114,17 @@ def solve_problem(problem: Problem, options: SolverOptions) -> SolveResult:
             model.maximize(stage.expr)
         else:
             model.minimize(stage.expr)
-        start_from = solution or (greedy_hint(b) if index == 0 and options.hint else {})
-        if start_from:
+        hint = solution or (start_from or {} if index == 0 else {})
+        if hint:
             model.clear_hints()
             for name, v in variables(b).items():
-                model.add_hint(v, start_from.get(name, 0))
+                model.add_hint(v, hint.get(name, 0))
         left = options.time_limit_s - (time.perf_counter() - start)
         if index > 0 and left <= 0.01:
             log.info("time limit reached before tie-break stage %s; keeping the plan found", stage.name)
             break
+        if index > 0:  # tie-breaks only polish an optimum: never let them eat the time limit
+            left = min(left, max(TIE_BREAK_MIN_S, TIE_BREAK_SHARE * options.time_limit_s))
         solver = make_solver(options, left)
         code = solver.solve(model)
         solve_time += solver.wall_time
@@ -138,7 +141,7 @@ def solve_problem(problem: Problem, options: SolverOptions) -> SolveResult:
         solution = _values(b, solver)
         value = int(round(solver.objective_value))
         stage_values[stage.name] = float(value)
-        done.append(stage.name)
+        done.append(stage.name if name == "OPTIMAL" or index == 0 else f"{stage.name} (stopped at its time share)")
         # hold this stage at what was reached before optimising the next one
         if stage.maximize:
             model.add(stage.expr >= value)
