@@ -59,11 +59,17 @@ def configure_logging(verbose: bool) -> None:
     )
 
 
-def main() -> None:
+def register() -> typer.Typer:
+    """Import every command module (each registers itself on ``app``) and return the app."""
     from planner.cli import catalog_cmd, plan_cmd  # noqa: F401 - registers the commands
+    from planner.cli import estimate_cmd, validate_cmd  # noqa: F401 - registers the commands
     from planner.cli import compare_cmd, frontier_cmd  # noqa: F401 - registers the commands
 
-    app()
+    return app
+
+
+def main() -> None:
+    register()()
 
 
 def _version(value: bool) -> None:
