@@ -79,6 +79,16 @@ def test_readme_workload_format_block_validates(tmp_path: Path, bundled) -> None
     assert plan.status in ("OPTIMAL", "FEASIBLE", "INFEASIBLE")
 
 
+@pytest.mark.parametrize("index", [i for i, (lang, body) in enumerate(BLOCKS) if lang == "yaml" and "name:" in body])
+def test_every_readme_yaml_input_loads(index: int, tmp_path: Path, bundled) -> None:
+    import planner
+    from planner.catalog.workload_file import resolve
+
+    path = tmp_path / "input.yaml"
+    path.write_text(BLOCKS[index][1])
+    resolve(planner.load_workload(path), bundled)  # ids resolve against the bundled catalog
+
+
 def test_readme_python_block_runs() -> None:
     code = next(body for lang, body in BLOCKS if lang == "python" and "import planner" in body)
     cwd = os.getcwd()
