@@ -11,6 +11,7 @@ comparable. These are benchmark figures, not timed tests.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import resource
 import subprocess
@@ -32,32 +33,36 @@ def fleet_spec(workloads: int, periods: int, seed: int = 7) -> dict[str, Any]:
     members: list[dict[str, Any]] = []
     for i in range(workloads):
         if i % 10 == 9:
-            members.append({
-                "name": f"train-{i}",
-                "kind": "training",
-                "model": {"preset": rng.choice(_TRAIN)},
-                "tokens_b": rng.choice([20, 50, 100, 200]),
-                "seq_len": 4096,
-                "deadline_days": rng.choice([20, 30, 45]),
-                "start_period": rng.randrange(periods),
-            })
+            members.append(
+                {
+                    "name": f"train-{i}",
+                    "kind": "training",
+                    "model": {"preset": rng.choice(_TRAIN)},
+                    "tokens_b": rng.choice([20, 50, 100, 200]),
+                    "seq_len": 4096,
+                    "deadline_days": rng.choice([20, 30, 45]),
+                    "start_period": rng.randrange(periods),
+                }
+            )
             continue
         model = rng.choice(_MODELS)
         big = model in ("deepseek-r1", "qwen3-235b-a22b")
-        members.append({
-            "name": f"serve-{i}",
-            "kind": "inference",
-            "model": {"preset": model},
-            "precision": "int8",
-            "traffic": {
-                "requests_per_s": round(rng.uniform(2, 20) if big else rng.uniform(5, 80), 1),
-                "input_tokens": rng.choice([500, 1000, 2000]),
-                "output_tokens": rng.choice([200, 400, 800]),
-            },
-            "slo": {"ttft_ms": rng.choice([2000, 3000]), "tpot_ms": rng.choice([50, 60, 80])},
-            "start_period": rng.randrange(max(1, periods // 2)),
-            "growth_per_period": round(rng.uniform(0.0, 0.08), 3),
-        })
+        members.append(
+            {
+                "name": f"serve-{i}",
+                "kind": "inference",
+                "model": {"preset": model},
+                "precision": "int8",
+                "traffic": {
+                    "requests_per_s": round(rng.uniform(2, 20) if big else rng.uniform(5, 80), 1),
+                    "input_tokens": rng.choice([500, 1000, 2000]),
+                    "output_tokens": rng.choice([200, 400, 800]),
+                },
+                "slo": {"ttft_ms": rng.choice([2000, 3000]), "tpot_ms": rng.choice([50, 60, 80])},
+                "start_period": rng.randrange(max(1, periods // 2)),
+                "growth_per_period": round(rng.uniform(0.0, 0.08), 3),
+            }
+        )
     return {
         "name": f"bench-{workloads}x{periods}",
         "fleet": members,
@@ -102,8 +107,17 @@ def run_case(workloads: int, periods: int, time_limit: float, frontier: bool) ->
         t0 = time.perf_counter()
         planner.frontier(spec, vary="domestic_share.min=0:1:0.05", catalog=catalog, time_limit_s=time_limit)
         frontier_s = time.perf_counter() - t0
-    return Row(f"{workloads} x {periods}", plan.solver.variables, plan.solver.constraints, plan.solver.solve_time_s,
-               wall, plan.status, plan.solver.gap, _peak_mb(), frontier_s)
+    return Row(
+        f"{workloads} x {periods}",
+        plan.solver.variables,
+        plan.solver.constraints,
+        plan.solver.solve_time_s,
+        wall,
+        plan.status,
+        plan.solver.gap,
+        _peak_mb(),
+        frontier_s,
+    )
 
 
 def cli_times() -> list[tuple[str, float, int]]:
@@ -126,25 +140,33 @@ def main(argv: list[str] | None = None) -> int:
         for periods in (1, 12):
             # each case in its own process so peak memory is per case
             proc = subprocess.run(
-                [sys.executable, "-c",
-                 "import json,sys; from planner.bench import run_case; r=run_case(%d,%d,%f,True);"
-                 "print(json.dumps(r.__dict__))" % (workloads, periods, args.time_limit)],
-                capture_output=True, text=True, cwd=ROOT,
+                [
+                    sys.executable,
+                    "-c",
+                    "import json; from planner.bench import run_case; "
+                    f"r = run_case({workloads}, {periods}, {args.time_limit}, True); print(json.dumps(r.__dict__))",
+                ],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
             )
             if proc.returncode != 0:
                 print(f"{workloads} x {periods}: failed\n{proc.stderr[-2000:]}", file=sys.stderr)
                 continue
-            import json
-
             rows.append(Row(**json.loads(proc.stdout.strip().splitlines()[-1])))
-    head = f"{'case':>10} {'vars':>8} {'cons':>8} {'solve s':>8} {'wall s':>8} {'status':>9} {'gap':>7} {'peak MB':>8} {'frontier s':>10}"
+    head = (
+        f"{'case':>10} {'vars':>8} {'cons':>8} {'solve s':>8} {'wall s':>8} {'status':>9} {'gap':>7} "
+        f"{'peak MB':>8} {'frontier s':>10}"
+    )
     print(head)
     print("-" * len(head))
     for r in rows:
         gap = "-" if r.gap is None else f"{r.gap:.2%}"
         fr = "-" if r.frontier_s is None else f"{r.frontier_s:.2f}"
-        print(f"{r.case:>10} {r.variables:>8} {r.constraints:>8} {r.solve_s:>8.2f} {r.wall_s:>8.2f} {r.status:>9} "
-              f"{gap:>7} {r.peak_mb:>8.0f} {fr:>10}")
+        print(
+            f"{r.case:>10} {r.variables:>8} {r.constraints:>8} {r.solve_s:>8.2f} {r.wall_s:>8.2f} {r.status:>9} "
+            f"{gap:>7} {r.peak_mb:>8.0f} {fr:>10}"
+        )
     print()
     print(f"{'example (plan --json, end to end)':<40} {'seconds':>8} {'exit':>5}")
     for name, secs, code in cli_times():

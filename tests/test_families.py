@@ -72,8 +72,11 @@ def test_budget_too_small(mini, write_workload):
 
 def test_capex_budget_in_cny_converts(mini, write_workload):
     # 7 CNY per USD in the mini catalog: 700k CNY = 100k USD, below one server
-    plan = run(mini, serving(constraints={"budget": {"capex": 700_000, "currency": "CNY"}, "allow_rental": False}),
-               write_workload)
+    plan = run(
+        mini,
+        serving(constraints={"budget": {"capex": 700_000, "currency": "CNY"}, "allow_rental": False}),
+        write_workload,
+    )
     assert plan.status == "INFEASIBLE"
     assert "budget" in core_families(plan)
 
@@ -141,8 +144,13 @@ def test_domestic_floor_holds_by_each_measure(mini, write_workload, measure):
 
 
 def test_domestic_floor_impossible_without_domestic_parts(mini, write_workload):
-    data = serving(constraints={"policies": ["approved"], "exclude": ["npu-b"],
-                                "domestic_share": {"min": 0.3, "measure": "devices"}})
+    data = serving(
+        constraints={
+            "policies": ["approved"],
+            "exclude": ["npu-b"],
+            "domestic_share": {"min": 0.3, "measure": "devices"},
+        }
+    )
     plan = run(mini, data, write_workload)
     assert plan.status == "INFEASIBLE"
     assert {"domestic_share", "exclude"} <= core_families(plan)
@@ -174,15 +182,19 @@ def test_requires_policy_keeps_offer_out(mini, write_workload):
 
 
 def test_levy_is_25_percent_of_price(mini, write_workload):
-    plan = run(mini, serving(constraints={"allow_rental": False, "policies": ["approved"], "exclude": ["npu-b"]}),
-               write_workload)
+    plan = run(
+        mini,
+        serving(constraints={"allow_rental": False, "policies": ["approved"], "exclude": ["npu-b"]}),
+        write_workload,
+    )
     for li in plan.line_items:
         assert li.costs.levy == pytest.approx(0.25 * 250_000 * li.new_units)
 
 
 def test_ban_policy_and_exclusion_collide(mini, write_workload):
-    data = serving(constraints={"policies": ["approved", "no-foreign-purchase"], "exclude": ["npu-b"],
-                                "allow_rental": False})
+    data = serving(
+        constraints={"policies": ["approved", "no-foreign-purchase"], "exclude": ["npu-b"], "allow_rental": False}
+    )
     plan = run(mini, data, write_workload)
     assert plan.status == "INFEASIBLE"
     assert {"policy", "exclude"} <= core_families(plan) | {"allow"}
@@ -200,7 +212,11 @@ def test_residency_keeps_serving_onshore(mini, write_workload):
 
 def test_tie_in_ratio_requires_domestic_purchases(tmp_path, write_workload):
     policy = {
-        "id": "approved", "name": "approved with tie-in", "summary": "s", "date": "2026-01", "source": "test fixture",
+        "id": "approved",
+        "name": "approved with tie-in",
+        "summary": "s",
+        "date": "2026-01",
+        "source": "test fixture",
         "confidence": "assumption",
         "rules": [{"kind": "tie_in", "match": {"accelerator": ["gpu-a"], "mode": "purchase"}, "ratio": 1.0}],
     }
@@ -225,15 +241,19 @@ def test_max_throughput_spends_the_budget(mini, write_workload):
     row = next(c for c in plan.constraints if c.name == "budget:total")
     per_replica = max(
         li.total_usd / li.units * -(-(li.devices_per_replica or 1) // li.devices_per_unit)
-        for li in plan.line_items if li.units
+        for li in plan.line_items
+        if li.units
     )
     assert row.slack <= per_replica + 1e-6
 
 
 def test_min_power_uses_less_power_than_min_tco(mini, write_workload):
     base = run(mini, serving(constraints={"allow_rental": False, "policies": ["approved"]}), write_workload)
-    low = run(mini, serving(objective="min_power", constraints={"allow_rental": False, "policies": ["approved"]}),
-              write_workload)
+    low = run(
+        mini,
+        serving(objective="min_power", constraints={"allow_rental": False, "policies": ["approved"]}),
+        write_workload,
+    )
     assert low.totals.power_kw <= base.totals.power_kw + 1e-9
     assert low.totals.tco_usd >= base.totals.tco_usd - 1e-6
 
@@ -244,7 +264,11 @@ def _src(value: float) -> dict:
 
 def _npu_offer(**extra) -> dict:  # type: ignore[no-untyped-def]
     offer = {
-        "id": "npu-b-server", "accelerator": "npu-b", "mode": "purchase", "location": "onshore", "region": "china",
+        "id": "npu-b-server",
+        "accelerator": "npu-b",
+        "mode": "purchase",
+        "location": "onshore",
+        "region": "china",
         "unit": {"kind": "server", "devices": 8},
         "price": {**_src(120000), "currency": "USD", "per": "unit"},
     }

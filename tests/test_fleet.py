@@ -19,8 +19,10 @@ from tests.conftest import mini_with, serving, training
 def fleet(**over) -> dict:  # type: ignore[no-untyped-def]
     data = {
         "name": "unit-fleet",
-        "fleet": [serving(name="chat-a"), serving(name="chat-b", traffic={"requests_per_s": 5, "input_tokens": 500,
-                                                                           "output_tokens": 100})],
+        "fleet": [
+            serving(name="chat-a"),
+            serving(name="chat-b", traffic={"requests_per_s": 5, "input_tokens": 500, "output_tokens": 100}),
+        ],
         "horizon_months": 24,
         "sites": ["west"],
         "constraints": {"allow_rental": False},
@@ -85,10 +87,20 @@ def test_growth_buys_over_time_and_cash_flow_adds_up(mini, write_workload):
 
 def test_lead_time_delays_service(tmp_path, write_workload):
     offer = {
-        "id": "npu-b-server", "accelerator": "npu-b", "mode": "purchase", "location": "onshore", "region": "china",
+        "id": "npu-b-server",
+        "accelerator": "npu-b",
+        "mode": "purchase",
+        "location": "onshore",
+        "region": "china",
         "unit": {"kind": "server", "devices": 8},
-        "price": {"value": 120000, "currency": "USD", "per": "unit", "source": "test fixture", "date": "2026-01",
-                  "confidence": "assumption"},
+        "price": {
+            "value": 120000,
+            "currency": "USD",
+            "per": "unit",
+            "source": "test fixture",
+            "date": "2026-01",
+            "confidence": "assumption",
+        },
         "lead_time_weeks": {"value": 26, "source": "test fixture", "date": "2026-01", "confidence": "assumption"},
     }
     cat = mini_with(tmp_path, {"offers": [offer]})
@@ -104,9 +116,11 @@ def test_lead_time_delays_service(tmp_path, write_workload):
 
 
 def test_licence_revoked_stops_new_purchases(mini, write_workload):
-    data = fleet(periods={"count": 3, "months": 6, "start": "2026-01-01"},
-                 constraints={"allow_rental": False, "policies": ["approved"], "exclude": ["npu-b"]},
-                 schedule={"events": [{"date": "2026-07-01", "policy_off": ["approved"]}]})
+    data = fleet(
+        periods={"count": 3, "months": 6, "start": "2026-01-01"},
+        constraints={"allow_rental": False, "policies": ["approved"], "exclude": ["npu-b"]},
+        schedule={"events": [{"date": "2026-07-01", "policy_off": ["approved"]}]},
+    )
     data["fleet"][0]["growth_per_period"] = 1.0
     _, plan = run(mini, data, write_workload)
     # gpu-a needs 'approved': the plan buys ahead of the revocation for the demand still to come
@@ -121,10 +135,15 @@ def test_licence_revoked_stops_new_purchases(mini, write_workload):
 
 
 def test_rising_floor_applies_from_its_date(mini, write_workload):
-    data = fleet(periods={"count": 2, "months": 12, "start": "2026-01-01"},
-                 constraints={"allow_rental": False, "policies": ["approved"],
-                              "domestic_share": {"min": 0.0, "measure": "devices"}},
-                 schedule={"events": [{"date": "2027-01-01", "domestic_share_min": 0.75}]})
+    data = fleet(
+        periods={"count": 2, "months": 12, "start": "2026-01-01"},
+        constraints={
+            "allow_rental": False,
+            "policies": ["approved"],
+            "domestic_share": {"min": 0.0, "measure": "devices"},
+        },
+        schedule={"events": [{"date": "2027-01-01", "domestic_share_min": 0.75}]},
+    )
     _, plan = run(mini, data, write_workload)
     assert plan.status == "OPTIMAL"
     last = [r for r in plan.schedule if r.period == 1]
@@ -133,8 +152,10 @@ def test_rising_floor_applies_from_its_date(mini, write_workload):
 
 
 def test_hedge_survives_loss_and_reports_premium(mini, write_workload):
-    data = fleet(constraints={"allow_rental": False, "policies": ["approved"]},
-                 hedge={"lose": {"origin": "foreign"}, "serve_fraction": 0.8})
+    data = fleet(
+        constraints={"allow_rental": False, "policies": ["approved"]},
+        hedge={"lose": {"origin": "foreign"}, "serve_fraction": 0.8},
+    )
     _, plan = run(mini, data, write_workload)
     assert plan.status == "OPTIMAL"
     row = next(c for c in plan.constraints if c.name == "hedge:loss")
@@ -143,8 +164,10 @@ def test_hedge_survives_loss_and_reports_premium(mini, write_workload):
 
 
 def test_hedge_impossible_without_survivors(mini, write_workload):
-    data = fleet(constraints={"allow_rental": False, "policies": ["approved"], "exclude": ["npu-b"]},
-                 hedge={"lose": {"origin": "foreign"}, "serve_fraction": 0.5})
+    data = fleet(
+        constraints={"allow_rental": False, "policies": ["approved"], "exclude": ["npu-b"]},
+        hedge={"lose": {"origin": "foreign"}, "serve_fraction": 0.5},
+    )
     _, plan = run(mini, data, write_workload)
     assert plan.status == "INFEASIBLE" and "hedge:loss" in plan.explanation.core
 
@@ -161,8 +184,7 @@ def test_training_and_serving_in_one_fleet(mini, write_workload):
 
 def test_brute_force_small_schedule(mini, write_workload):
     """Two periods, one domestic offer at one site: enumerate every purchase plan."""
-    data = fleet(periods={"count": 2, "months": 12},
-                 constraints={"allow_rental": False, "exclude": ["gpu-a-server"]})
+    data = fleet(periods={"count": 2, "months": 12}, constraints={"allow_rental": False, "exclude": ["gpu-a-server"]})
     data["fleet"] = [serving(name="chat-a")]
     data["fleet"][0].pop("horizon_months")
     data["fleet"][0]["growth_per_period"] = 1.0

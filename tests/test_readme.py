@@ -79,8 +79,10 @@ def test_readme_workload_format_block_validates(tmp_path: Path, bundled) -> None
     assert plan.status in ("OPTIMAL", "FEASIBLE", "INFEASIBLE")
 
 
-@pytest.mark.parametrize("index", [i for i, (lang, body) in enumerate(BLOCKS)
-                                   if lang == "yaml" and ("\nkind:" in body or "\nfleet:" in body)])
+@pytest.mark.parametrize(
+    "index",
+    [i for i, (lang, body) in enumerate(BLOCKS) if lang == "yaml" and ("\nkind:" in body or "\nfleet:" in body)],
+)
 def test_every_readme_yaml_input_loads(index: int, tmp_path: Path, bundled) -> None:
     import planner
     from planner.catalog.workload_file import resolve
@@ -95,6 +97,6 @@ def test_readme_python_block_runs() -> None:
     cwd = os.getcwd()
     os.chdir(ROOT)
     try:
-        exec(compile(code, "README.md", "exec"), {})  # noqa: S102 - the README's own sample
+        exec(compile(code, "README.md", "exec"), {})
     finally:
         os.chdir(cwd)

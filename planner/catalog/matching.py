@@ -21,6 +21,4 @@ def matches(match: Match, offer: Offer, acc: Accelerator, site: str | None, reso
         return False
     if match.region is not None and offer.region not in match.region:
         return False
-    if match.site is not None and site not in match.site:
-        return False
-    return True
+    return not (match.site is not None and site not in match.site)

@@ -18,10 +18,9 @@ def _data_path(data: Any, loc: tuple[str | int, ...]) -> Path_t:
     path: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            path.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
             path.append(part)
             node = node[part]
         elif isinstance(node, (dict, list)):
@@ -67,8 +66,7 @@ def _allowed_fields(root: type[BaseModel], data: Any, path: Path_t) -> list[str]
         narrowed = [
             m
             for m in candidates
-            if "kind" in m.model_fields
-            and node["kind"] in typing.get_args(m.model_fields["kind"].annotation)
+            if "kind" in m.model_fields and node["kind"] in typing.get_args(m.model_fields["kind"].annotation)
         ]
         candidates = narrowed or candidates
     names: list[str] = []
@@ -119,9 +117,7 @@ def problems_from(
         if key in seen:
             continue
         seen.add(key)
-        out.append(
-            InputProblem(file=doc.file, message=message, line=doc.line_of(path), field=field, hint=hint)
-        )
+        out.append(InputProblem(file=doc.file, message=message, line=doc.line_of(path), field=field, hint=hint))
     return out
 
 

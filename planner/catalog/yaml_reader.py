@@ -26,8 +26,7 @@ MAX_NODES = 200_000
 Path_t = tuple[str | int, ...]
 
 _SAFE_TAGS = {
-    f"tag:yaml.org,2002:{name}"
-    for name in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp", "merge")
+    f"tag:yaml.org,2002:{name}" for name in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp", "merge")
 }
 
 

@@ -15,8 +15,11 @@ class DefaultCommandGroup(TyperGroup):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         wants_help = any(a in ("--help", "-h") for a in args)
         names = set(self.commands)
-        if args and not wants_help and not any(a in names for a in args[:1]) and not (
-            args[0].startswith("-") and args[0] in ("--version", "--install-completion", "--show-completion")
+        if (
+            args
+            and not wants_help
+            and not any(a in names for a in args[:1])
+            and not (args[0].startswith("-") and args[0] in ("--version", "--install-completion", "--show-completion"))
         ):
             args = [DEFAULT_COMMAND, *args]
         return super().parse_args(ctx, args)

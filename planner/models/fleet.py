@@ -122,7 +122,9 @@ class Schedule(Strict):
     price_trends: list[PriceTrend] = Field(default_factory=list)
     supply: list[SupplyCap] = Field(default_factory=list)
     depreciation_years: float | None = Field(
-        default=None, gt=0, le=30,
+        default=None,
+        gt=0,
+        le=30,
         description="straight-line life; when set, hardware still owned at the end is credited at book value",
     )
 

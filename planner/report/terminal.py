@@ -49,8 +49,11 @@ def _fleet(plan: Plan, money: Money) -> Table:
             row += [f"pool {li.tp}×{li.pp}×{dp}, {li.training_days:.1f} d", "-", "-"]
         elif plan.kind in ("inference", "fleet"):
             if li.devices_per_replica:
-                row += [f"{li.devices_per_replica} dev (tp{li.tp}×pp{li.pp}, batch {li.batch_per_replica})",
-                        f"{li.replicas:,}", f"{li.requests_per_s:,.1f}"]
+                row += [
+                    f"{li.devices_per_replica} dev (tp{li.tp}×pp{li.pp}, batch {li.batch_per_replica})",
+                    f"{li.replicas:,}",
+                    f"{li.requests_per_s:,.1f}",
+                ]
             else:
                 row += [f"[dim]{li.role}[/dim]", "-", "-"]
         elif li.training_days is not None and li.tp:
@@ -65,8 +68,15 @@ def _fleet(plan: Plan, money: Money) -> Table:
 
 def _workloads(plan: Plan, money: Money) -> Table:
     t = Table(title="Workloads", title_justify="left", header_style="bold")
-    for name, justify in (("Workload", "left"), ("Kind", "left"), ("Model", "left"), ("Need", "right"),
-                          ("Delivered", "right"), ("Peak devices", "right"), (f"Cost {money.currency}", "right")):
+    for name, justify in (
+        ("Workload", "left"),
+        ("Kind", "left"),
+        ("Model", "left"),
+        ("Need", "right"),
+        ("Delivered", "right"),
+        ("Peak devices", "right"),
+        (f"Cost {money.currency}", "right"),
+    ):
         t.add_column(name, justify=justify)  # type: ignore[arg-type]
     for w in plan.workloads:
         if w.kind == "inference":
@@ -81,8 +91,14 @@ def _workloads(plan: Plan, money: Money) -> Table:
 
 def _schedule(plan: Plan) -> Table:
     t = Table(title="Procurement schedule", title_justify="left", header_style="bold")
-    for name, justify in (("Period", "right"), ("Starts", "left"), ("Buy / rent", "left"), ("Site", "left"),
-                          ("New units", "right"), ("In service", "right")):
+    for name, justify in (
+        ("Period", "right"),
+        ("Starts", "left"),
+        ("Buy / rent", "left"),
+        ("Site", "left"),
+        ("New units", "right"),
+        ("In service", "right"),
+    ):
         t.add_column(name, justify=justify)  # type: ignore[arg-type]
     for r in plan.schedule:
         if r.new_units:
@@ -93,13 +109,32 @@ def _schedule(plan: Plan) -> Table:
 
 def _cash_flow(plan: Plan, money: Money) -> Table:
     t = Table(title=f"Cash flow by period ({money.currency})", title_justify="left", header_style="bold")
-    for name in ("Period", "Starts", "Capex", "Levy", "Subsidy", "Energy", "Elec. subsidy", "Rental", "Residual",
-                 "Total"):
+    for name in (
+        "Period",
+        "Starts",
+        "Capex",
+        "Levy",
+        "Subsidy",
+        "Energy",
+        "Elec. subsidy",
+        "Rental",
+        "Residual",
+        "Total",
+    ):
         t.add_column(name, justify="left" if name == "Starts" else "right")
     for r in plan.cash_flow:
-        t.add_row(str(r.period), r.start, money.short(r.capex), money.short(r.levy), money.short(-r.subsidy),
-                  money.short(r.energy), money.short(-r.electricity_subsidy), money.short(r.rental),
-                  money.short(-r.residual), money.short(r.total))
+        t.add_row(
+            str(r.period),
+            r.start,
+            money.short(r.capex),
+            money.short(r.levy),
+            money.short(-r.subsidy),
+            money.short(r.energy),
+            money.short(-r.electricity_subsidy),
+            money.short(r.rental),
+            money.short(-r.residual),
+            money.short(r.total),
+        )
     return t
 
 
@@ -112,8 +147,14 @@ def _costs(plan: Plan, money: Money) -> Table:
     for li in plan.line_items:
         c = li.costs
         t.add_row(
-            li.accelerator_name, li.site, money.short(c.capex), money.short(c.levy), money.short(-c.subsidy),
-            money.short(c.energy), money.short(-c.electricity_subsidy), money.short(c.rental),
+            li.accelerator_name,
+            li.site,
+            money.short(c.capex),
+            money.short(c.levy),
+            money.short(-c.subsidy),
+            money.short(c.energy),
+            money.short(-c.electricity_subsidy),
+            money.short(c.rental),
             money.short(li.total_usd),
         )
     return t
@@ -146,7 +187,8 @@ def _totals(plan: Plan, money: Money) -> Table:
     if tot.required_requests_per_s is not None:
         t.add_row(
             "Throughput",
-            f"{tot.delivered_requests_per_s or 0:,.1f} req/s delivered vs {tot.required_requests_per_s or 0:,.1f} required"
+            f"{tot.delivered_requests_per_s or 0:,.1f} req/s delivered"
+            f" vs {tot.required_requests_per_s or 0:,.1f} required"
             f"  ({tot.delivered_output_tokens_per_s or 0:,.0f} output tok/s)",
         )
     elif tot.deadline_days is not None:
@@ -162,16 +204,26 @@ def _totals(plan: Plan, money: Money) -> Table:
 
 def _constraints(plan: Plan) -> Table:
     t = Table(title="Constraints", title_justify="left", header_style="bold")
-    for name, justify in (("Constraint", "left"), ("Limit", "right"), ("Used", "right"), ("Slack", "right"),
-                          ("Binds", "center")):
+    for name, justify in (
+        ("Constraint", "left"),
+        ("Limit", "right"),
+        ("Used", "right"),
+        ("Slack", "right"),
+        ("Binds", "center"),
+    ):
         t.add_column(name, justify=justify)  # type: ignore[arg-type]
     idle_power = [c for c in plan.constraints if c.family == "power" and c.used == 0 and c.name != "power:total"]
     for c in plan.constraints:
         if c in idle_power:
             continue
         if c.family == "ban":
-            t.add_row(f"{c.name} [dim]{c.description}[/dim]", "forbidden", "none used" if c.used == 0 else f"{c.used:g}",
-                      "-", "")
+            t.add_row(
+                f"{c.name} [dim]{c.description}[/dim]",
+                "forbidden",
+                "none used" if c.used == 0 else f"{c.used:g}",
+                "-",
+                "",
+            )
             continue
         fmt = _fmt(c.unit)
         t.add_row(
@@ -243,9 +295,14 @@ def render(plan: Plan, console: Console, money: Money) -> None:
     status = f"[{status_style}]{plan.status}[/{status_style}]"
     if plan.status == "FEASIBLE" and s.gap is not None:
         status += f" (gap {s.gap:.2%}, bound {s.best_bound:,.0f})"
-    console.print(Panel(f"{head}\nsolver: {status} in {s.solve_time_s:.2f} s "
-                        f"({s.variables} variables, {s.constraints} constraints, "
-                        f"{s.workers} workers, seed {s.seed})", expand=False))
+    console.print(
+        Panel(
+            f"{head}\nsolver: {status} in {s.solve_time_s:.2f} s "
+            f"({s.variables} variables, {s.constraints} constraints, "
+            f"{s.workers} workers, seed {s.seed})",
+            expand=False,
+        )
+    )
     if plan.ok and plan.totals is not None:
         if len(plan.workloads) > 1:
             console.print(_workloads(plan, money))

@@ -69,8 +69,14 @@ def dominated_sites(p: Problem) -> list[str]:
             continue
         for b in groups:
             keeper = next(
-                (a for a in groups if a is not b and a.key not in dropped and _dominates(a, b, len(p.periods))
-                 and (not _dominates(b, a, len(p.periods)) or a.key < b.key)),
+                (
+                    a
+                    for a in groups
+                    if a is not b
+                    and a.key not in dropped
+                    and _dominates(a, b, len(p.periods))
+                    and (not _dominates(b, a, len(p.periods)) or a.key < b.key)
+                ),
                 None,
             )
             if keeper is not None:
@@ -90,10 +96,16 @@ def reduced(p: Problem, dropped: list[str]) -> Problem:
         out.hedge = dataclasses.replace(p.hedge, lost_groups=tuple(k for k in p.hedge.lost_groups if k not in gone))
     if hasattr(p, "forced"):
         out.forced = [dataclasses.replace(f, groups=tuple(k for k in f.groups if k not in gone)) for f in p.forced]
-    out.power_caps = [c for c in p.power_caps if not (len(c.sites) == 1 and not any(
-        g.site == c.sites[0] and g.hosted for g in out.groups.values()))]
-    out.assumptions = [*p.assumptions, f"{len(dropped)} offer-site pairs left out as never cheaper than the same "
-                                        "offer at another site (proved after solving: no power cap can bind)"]
+    out.power_caps = [
+        c
+        for c in p.power_caps
+        if not (len(c.sites) == 1 and not any(g.site == c.sites[0] and g.hosted for g in out.groups.values()))
+    ]
+    out.assumptions = [
+        *p.assumptions,
+        f"{len(dropped)} offer-site pairs left out as never cheaper than the same "
+        "offer at another site (proved after solving: no power cap can bind)",
+    ]
     return out
 
 

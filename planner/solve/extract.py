@@ -110,7 +110,11 @@ def _group_lines(p: Problem, sol: dict[str, int], g: Group, t: int) -> list[Line
     # costs: purchases and rentals of the period split by new units; running costs per line
     period_costs = measure.acquisition_costs(p, g, t, bought)
     for li, c in lines:
-        share = li.new_units / bought if bought and not (c is not None and c.pool is not None and g.mode == "rental") else 0.0
+        share = (
+            li.new_units / bought
+            if bought and not (c is not None and c.pool is not None and g.mode == "rental")
+            else 0.0
+        )
         costs = CostLines(**{k: getattr(period_costs, k) * share for k in _PURCHASE_LINES})
         if li.role == "replicas":
             costs.energy = li.units * g.energy_per_unit_hour[t] * hours
@@ -141,12 +145,22 @@ def hedge_lines(p: Problem, sol: dict[str, int]) -> list[HedgeLine]:
             blocks = sol.get(f"z:{key}@{t}", 0)
             if blocks and c.shape is not None:
                 g = p.groups[c.group]
-                out.append(HedgeLine(
-                    period=t, workload=c.job, offer=g.offer, site=g.site, accelerator=g.accelerator,
-                    units=blocks * c.block_units, devices=blocks * c.block_devices, tp=c.shape.tp, pp=c.shape.pp,
-                    devices_per_replica=c.shape.devices, replicas=blocks * c.block_replicas,
-                    requests_per_s=blocks * c.requests_per_s,
-                ))
+                out.append(
+                    HedgeLine(
+                        period=t,
+                        workload=c.job,
+                        offer=g.offer,
+                        site=g.site,
+                        accelerator=g.accelerator,
+                        units=blocks * c.block_units,
+                        devices=blocks * c.block_devices,
+                        tp=c.shape.tp,
+                        pp=c.shape.pp,
+                        devices_per_replica=c.shape.devices,
+                        replicas=blocks * c.block_replicas,
+                        requests_per_s=blocks * c.requests_per_s,
+                    )
+                )
     return out
 
 
@@ -158,11 +172,20 @@ def schedule(p: Problem, sol: dict[str, int]) -> list[ScheduleRow]:
             new = measure.new_units(sol, g, t)
             avail = measure.available(p, sol, g, t)
             if new or avail:
-                rows.append(ScheduleRow(
-                    period=t, start=period.start, offer=g.offer, accelerator=g.accelerator, origin=g.origin,
-                    mode=g.mode, site=g.site, new_units=new, available_units=avail,
-                    devices_available=avail * g.devices_per_unit,
-                ))
+                rows.append(
+                    ScheduleRow(
+                        period=t,
+                        start=period.start,
+                        offer=g.offer,
+                        accelerator=g.accelerator,
+                        origin=g.origin,
+                        mode=g.mode,
+                        site=g.site,
+                        new_units=new,
+                        available_units=avail,
+                        devices_available=avail * g.devices_per_unit,
+                    )
+                )
     return rows
 
 
@@ -181,11 +204,14 @@ def workload_summaries(p: Problem, sol: dict[str, int], items: list[LineItem]) -
     out = []
     for name, job in sorted(p.jobs.items()):
         mine = [li for li in items if li.workload == name]
-        devices_peak = max(
-            (sum(li.devices for li in mine if li.period == t) for t in range(len(p.periods))), default=0
+        devices_peak = max((sum(li.devices for li in mine if li.period == t) for t in range(len(p.periods))), default=0)
+        summary = WorkloadSummary(
+            name=name,
+            kind=job.kind,
+            model=job.model,
+            devices_peak=devices_peak,
+            cost_usd=sum(li.total_usd for li in mine),
         )
-        summary = WorkloadSummary(name=name, kind=job.kind, model=job.model, devices_peak=devices_peak,
-                                  cost_usd=sum(li.total_usd for li in mine))
         if job.kind == "inference":
             summary.required_requests_per_s_peak = max(job.required_rps)
             ratios = [measure.delivered_rps(p, sol, name, t) / r for t, r in enumerate(job.required_rps) if r > 0]
@@ -198,7 +224,9 @@ def workload_summaries(p: Problem, sol: dict[str, int], items: list[LineItem]) -
     return out
 
 
-def totals(p: Problem, sol: dict[str, int], items: list[LineItem], catalog: Catalog, measure_name: str | None) -> Totals:
+def totals(
+    p: Problem, sol: dict[str, int], items: list[LineItem], catalog: Catalog, measure_name: str | None
+) -> Totals:
     cost = CostLines()
     for li in items:
         cost = cost + li.costs
@@ -207,7 +235,9 @@ def totals(p: Problem, sol: dict[str, int], items: list[LineItem], catalog: Cata
     power_by_site: dict[str, float] = {}
     for g in sorted(p.groups.values(), key=lambda g: (g.site, g.key)):
         if g.hosted and measure.available(p, sol, g, peak_t):
-            power_by_site[g.site] = power_by_site.get(g.site, 0.0) + measure.available(p, sol, g, peak_t) * g.power_kw_per_unit
+            power_by_site[g.site] = (
+                power_by_site.get(g.site, 0.0) + measure.available(p, sol, g, peak_t) * g.power_kw_per_unit
+            )
     devices = int(measure.measure(p, sol, "devices", None, last))
     t = Totals(
         tco_usd=cost.total,
@@ -251,10 +281,19 @@ def constraint_rows(result: SolveResult) -> list[ConstraintRow]:
         slack = (r.limit - used) if r.sense == "<=" else (used - r.limit) if r.sense == ">=" else -abs(used)
         scale = max(abs(r.limit), 1e-9)
         binding = r.sense != "==" and slack <= BINDING_TOLERANCE * scale
-        rows.append(ConstraintRow(
-            name=r.name, family=r.family, description=r.description, sense=r.sense,  # type: ignore[arg-type]
-            limit=r.limit, used=used, slack=slack, unit=r.unit, binding=binding,
-        ))
+        rows.append(
+            ConstraintRow(
+                name=r.name,
+                family=r.family,
+                description=r.description,
+                sense=r.sense,  # type: ignore[arg-type]
+                limit=r.limit,
+                used=used,
+                slack=slack,
+                unit=r.unit,
+                binding=binding,
+            )
+        )
     return rows
 
 

@@ -140,7 +140,8 @@ def measure(p: Problem, sol: Solution, which: str, domestic: bool | None, t: int
             if which in ("devices", "compute"):
                 units = available(p, sol, g, s)
                 units += sum(
-                    c.pool_units for c in p.candidates_of(g.key)
+                    c.pool_units
+                    for c in p.candidates_of(g.key)
                     if g.mode == "rental" and chosen(sol, c) and s in c.periods
                 )
                 per = g.devices_per_unit * (g.peak_tflops_per_device if which == "compute" else 1.0)

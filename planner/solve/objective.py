@@ -52,7 +52,9 @@ def _domestic_devices(b: Builder) -> cp_model.LinearExprT:
 
 def _canonical(b: Builder) -> cp_model.LinearExprT:
     variables = (
-        [b.n[k] for k in sorted(b.n)] + [b.x[k] for k in sorted(b.x)] + [b.y[k] for k in sorted(b.y)]
+        [b.n[k] for k in sorted(b.n)]
+        + [b.x[k] for k in sorted(b.x)]
+        + [b.y[k] for k in sorted(b.y)]
         + [b.z[k] for k in sorted(b.z)]
     )
     return sum((i + 1) * v for i, v in enumerate(variables))
@@ -70,4 +72,8 @@ def stages(b: Builder) -> list[Stage]:
         first = [Stage("min_power", _power(b)), tco]
     else:
         first = [Stage("max_throughput", _throughput(b), maximize=True), tco]
-    return [*first, Stage("max_domestic_devices", _domestic_devices(b), maximize=True), Stage("canonical", _canonical(b))]
+    return [
+        *first,
+        Stage("max_domestic_devices", _domestic_devices(b), maximize=True),
+        Stage("canonical", _canonical(b)),
+    ]

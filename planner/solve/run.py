@@ -139,7 +139,7 @@ def solve_problem(problem: Problem, options: SolverOptions, start_from: dict[str
         elif name not in ("OPTIMAL", "FEASIBLE"):
             break
         solution = _values(b, solver)
-        value = int(round(solver.objective_value))
+        value = round(solver.objective_value)
         stage_values[stage.name] = float(value)
         done.append(stage.name if name == "OPTIMAL" or index == 0 else f"{stage.name} (stopped at its time share)")
         # hold this stage at what was reached before optimising the next one

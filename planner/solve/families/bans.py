@@ -35,8 +35,17 @@ def add_bans(b: Builder) -> None:
             covered[name].append(key)
     for name in sorted(covered):
         prefixes = tuple(covered[name])
-        b.row(Row(name, "ban", p.ban_reasons.get(name, name), "==", 0, "units",
-                  lambda sol, keys=prefixes: float(_used(sol, keys))))
+        b.row(
+            Row(
+                name,
+                "ban",
+                p.ban_reasons.get(name, name),
+                "==",
+                0,
+                "units",
+                lambda sol, keys=prefixes: float(_used(sol, keys)),
+            )
+        )
 
 
 def _candidate_vars(b: Builder) -> dict[str, list[cp_model.IntVar]]:

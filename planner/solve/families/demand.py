@@ -27,28 +27,32 @@ def add_demand(b: Builder) -> None:
                 supply = sum(math.floor(c.requests_per_s * RATE_SCALE) * b.x[(c.key, t)] for c in cands)
                 b.add(cname, supply >= math.ceil(need * RATE_SCALE))
             peak_t = max(b.periods, key=lambda s: job.required_rps[s])
-            b.row(Row(
-                name=cname,
-                family="demand",
-                description=f"delivered requests/s of '{name}' under its SLO"
-                + ("" if single_period else f" (period {peak_t}, the peak)"),
-                sense=">=",
-                limit=job.required_rps[peak_t],
-                unit="req/s",
-                evaluate=lambda sol, n=name, s=peak_t: measure.delivered_rps(p, sol, n, s),
-            ))
+            b.row(
+                Row(
+                    name=cname,
+                    family="demand",
+                    description=f"delivered requests/s of '{name}' under its SLO"
+                    + ("" if single_period else f" (period {peak_t}, the peak)"),
+                    sense=">=",
+                    limit=job.required_rps[peak_t],
+                    unit="req/s",
+                    evaluate=lambda sol, n=name, s=peak_t: measure.delivered_rps(p, sol, n, s),
+                )
+            )
         else:
             cname = "demand:training" if len(p.jobs) == 1 else f"demand:{name}"
             b.add(cname, sum(b.y[c.key] for c in cands) == 1)
-            b.row(Row(
-                name="demand:deadline" if len(p.jobs) == 1 else f"deadline:{name}",
-                family="demand",
-                description=f"training days of '{name}' on the chosen pool",
-                sense="<=",
-                limit=job.deadline_days,
-                unit="days",
-                evaluate=lambda sol, n=name: _days(b, sol, n),
-            ))
+            b.row(
+                Row(
+                    name="demand:deadline" if len(p.jobs) == 1 else f"deadline:{name}",
+                    family="demand",
+                    description=f"training days of '{name}' on the chosen pool",
+                    sense="<=",
+                    limit=job.deadline_days,
+                    unit="days",
+                    evaluate=lambda sol, n=name: _days(b, sol, n),
+                )
+            )
 
 
 def _days(b: Builder, sol: measure.Solution, job: str) -> float:

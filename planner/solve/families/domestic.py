@@ -26,9 +26,17 @@ def add_domestic_share(b: Builder) -> None:
             if f <= 0:
                 continue
             b.add(floor.name, _expression(b, floor.measure, f, t) >= 0)
-        b.row(Row(floor.name, "domestic_share", f"{floor.description} (by {floor.measure})", ">=",
-                  max(floor.min_by_period), "share",
-                  lambda sol, which=floor.measure: measure.min_share(p, sol, which)))
+        b.row(
+            Row(
+                floor.name,
+                "domestic_share",
+                f"{floor.description} (by {floor.measure})",
+                ">=",
+                max(floor.min_by_period),
+                "share",
+                lambda sol, which=floor.measure: measure.min_share(p, sol, which),
+            )
+        )
 
 
 def _weight(origin: str, f: int) -> int:

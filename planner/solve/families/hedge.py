@@ -23,10 +23,11 @@ def add_hedge(b: Builder) -> None:
         for t in b.periods:
             if need[t] <= 0:
                 continue
-            supply = sum(math.floor(c.requests_per_s * RATE_SCALE) * b.z[(c.key, t)] for c in cands if (c.key, t) in b.z)
+            supply = sum(
+                math.floor(c.requests_per_s * RATE_SCALE) * b.z[(c.key, t)] for c in cands if (c.key, t) in b.z
+            )
             b.add(hedge.name, supply >= math.ceil(hedge.serve_fraction * need[t] * RATE_SCALE))
-    b.row(Row(hedge.name, "hedge", hedge.description, ">=", hedge.serve_fraction, "share",
-              lambda sol: _worst(b, sol)))
+    b.row(Row(hedge.name, "hedge", hedge.description, ">=", hedge.serve_fraction, "share", lambda sol: _worst(b, sol)))
 
 
 def _worst(b: Builder, sol: dict[str, int]) -> float:
