@@ -42,9 +42,9 @@ def _item(p: Problem, g: Group, t: int, c: Candidate | None, units: int, role: s
         accelerator=g.accelerator,
         accelerator_name=g.accelerator_name,
         vendor=g.vendor,
-        origin=g.origin,  # type: ignore[arg-type]
-        mode=g.mode,  # type: ignore[arg-type]
-        location=g.location,  # type: ignore[arg-type]
+        origin=g.origin,
+        mode=g.mode,
+        location=g.location,
         site=g.site,
         unit_kind=g.unit_kind,
         devices_per_unit=g.devices_per_unit,
@@ -74,13 +74,13 @@ def _group_lines(p: Problem, sol: dict[str, int], g: Group, t: int) -> list[Line
     hours = p.periods[t].hours
     bought = measure.new_units(sol, g, t)
     lines: list[tuple[LineItem, Candidate | None]] = []
-    for c in p.candidates_of(g.key):
-        if p.job_kind(c) == "inference":
-            x = measure.blocks(sol, c, t)
+    for cand in p.candidates_of(g.key):
+        if p.job_kind(cand) == "inference":
+            x = measure.blocks(sol, cand, t)
             if x:
-                lines.append((_item(p, g, t, c, x * c.block_units, "replicas"), c))
-        elif measure.chosen(sol, c) and t in c.periods:
-            lines.append((_item(p, g, t, c, c.pool_units, "training pool"), c))
+                lines.append((_item(p, g, t, cand, x * cand.block_units, "replicas"), cand))
+        elif measure.chosen(sol, cand) and t in cand.periods:
+            lines.append((_item(p, g, t, cand, cand.pool_units, "training pool"), cand))
     available = measure.available(p, sol, g, t)
     in_service = sum(li.units for li, c in lines if not (g.mode == "rental" and c is not None and c.pool is not None))
     idle = available - in_service
@@ -286,7 +286,7 @@ def constraint_rows(result: SolveResult) -> list[ConstraintRow]:
                 name=r.name,
                 family=r.family,
                 description=r.description,
-                sense=r.sense,  # type: ignore[arg-type]
+                sense=r.sense,
                 limit=r.limit,
                 used=used,
                 slack=slack,
@@ -316,7 +316,7 @@ def to_plan(
     found = result.status in ("OPTIMAL", "FEASIBLE")
     scale, unit = OBJECTIVE_UNITS[p.objective]
     info = SolverInfo(
-        status=result.status,  # type: ignore[arg-type]
+        status=result.status,
         objective=p.objective,
         objective_unit=unit,
         objective_value=None if result.objective_value is None else result.objective_value / scale,
@@ -335,9 +335,9 @@ def to_plan(
     )
     plan = Plan(
         workload=workload_name,
-        kind=p.kind,  # type: ignore[arg-type]
+        kind=p.kind,
         model=model_name,
-        status=result.status,  # type: ignore[arg-type]
+        status=result.status,
         objective=p.objective,
         solver=info,
         periods=len(p.periods),

@@ -24,6 +24,7 @@ from planner.models.catalog import (
     ElectricitySubsidyRule,
     LevyRule,
     Match,
+    Measure,
     Offer,
     Policy,
     PurchaseSubsidyRule,
@@ -34,7 +35,7 @@ from planner.models.catalog import (
 from planner.models.fleet import Fleet, Member
 from planner.models.plan import CostLines
 from planner.models.workload import Workload
-from planner.perf.arch_math import prefill_flops, forward_flops_per_token
+from planner.perf.arch_math import forward_flops_per_token, prefill_flops
 from planner.perf.device import DeviceModel, MissingFigure, device_model
 from planner.perf.inference import InferenceSetup, ReplicaShape, replica_shapes
 from planner.perf.training import TrainingInfeasible, TrainingSetup, size_pool
@@ -147,8 +148,11 @@ class _Preparer:
 
         for t in self.T:
             if offer.requires_policy and offer.requires_policy not in self.policy_ids(t):
-                ban(f"requires:{offer.requires_policy}",
-                    f"offers marked '{offer.requires_policy}' need that policy pack in force", [t])
+                ban(
+                    f"requires:{offer.requires_policy}",
+                    f"offers marked '{offer.requires_policy}' need that policy pack in force",
+                    [t],
+                )
             kinds = {m.kind for m in self.f.fleet}
             for pid, rule in self.rules(t, BanRule):
                 if rule.workloads is not None and not kinds & set(rule.workloads):
@@ -175,7 +179,11 @@ class _Preparer:
         acc = self.cat.accelerators[offer.accelerator]
         out: list[str] = []
         for pid, rule in self.rules(0, ResidencyRule):
-            if member.kind in rule.workloads and member.handles_domestic_data and offer.location not in rule.allowed_locations:
+            if (
+                member.kind in rule.workloads
+                and member.handles_domestic_data
+                and offer.location not in rule.allowed_locations
+            ):
                 out.append(f"residency:{pid}")
                 self.problem.ban_reasons[f"residency:{pid}"] = self.cat.policies[pid].name
         for ident in sorted(self.rf.member_excluded.get(member.name, ())):
@@ -200,7 +208,9 @@ class _Preparer:
                 factor *= (1.0 + trend.per_period) ** t
         return factor
 
-    def group_money(self, offer: Offer, site: str) -> tuple[list[CostLines], float, list[float], list[float], list[float]]:
+    def group_money(
+        self, offer: Offer, site: str
+    ) -> tuple[list[CostLines], float, list[float], list[float], list[float]]:
         """Per period: unit purchase lines, nameplate kW (with PUE), energy/h, e-subsidy/h, rental/h."""
         acc = self.cat.accelerators[offer.accelerator]
         price = offer.price.value or 0.0
@@ -225,7 +235,9 @@ class _Preparer:
                     for _, r in self.rules(t, LevyRule)
                     if self.match(r.match, offer, site)
                 )
-                subsidy = sum(r.fraction * base for _, r in self.rules(t, PurchaseSubsidyRule) if self.match(r.match, offer, site))
+                subsidy = sum(
+                    r.fraction * base for _, r in self.rules(t, PurchaseSubsidyRule) if self.match(r.match, offer, site)
+                )
                 lines.append(CostLines(capex=base + over_usd, levy=levy, subsidy=min(subsidy, base)))
                 rental.append(0.0)
                 ep = site_obj.electricity_price
@@ -234,8 +246,11 @@ class _Preparer:
                     e_h = kw * self.f.energy_load_factor * self.usd(ep.value, ep.currency)
                 energy.append(e_h)
                 frac = max(
-                    (r.fraction for _, r in self.rules(t, ElectricitySubsidyRule)
-                     if site in r.sites and self.match(r.match, offer, site)),
+                    (
+                        r.fraction
+                        for _, r in self.rules(t, ElectricitySubsidyRule)
+                        if site in r.sites and self.match(r.match, offer, site)
+                    ),
                     default=0.0,
                 )
                 esub.append(e_h * frac)
@@ -244,7 +259,9 @@ class _Preparer:
                 rental.append(self.usd(price, offer.price.currency) * offer.unit.devices * factor)
                 energy.append(0.0)
                 esub.append(0.0)
-        if offer.mode == "purchase" and (site_obj.electricity_price is None or site_obj.electricity_price.value is None):
+        if offer.mode == "purchase" and (
+            site_obj.electricity_price is None or site_obj.electricity_price.value is None
+        ):
             self.problem.warnings.append(f"site {site}: no electricity price; energy counted as zero")
         return lines, kw, energy, esub, rental
 
@@ -253,7 +270,7 @@ class _Preparer:
         if len(self.problem.periods) == 1 or offer.lead_time_weeks is None or offer.lead_time_weeks.value is None:
             return 0
         weeks_per_period = self.problem.periods[0].months * 30.4375 / 7.0
-        return int(math.floor(offer.lead_time_weeks.value / weeks_per_period + 0.5))
+        return math.floor(offer.lead_time_weeks.value / weeks_per_period + 0.5)
 
     # ---- build ----------------------------------------------------------------------------
     def build(self) -> Problem:
@@ -295,14 +312,27 @@ class _Preparer:
             if m.kind == "inference":
                 assert m.traffic is not None
                 rps = tuple(m.traffic.requests_per_s * m.demand_factor(t) for t in self.T)
-                per_request = prefill_flops(arch, m.traffic.input_tokens) + m.traffic.output_tokens * forward_flops_per_token(
+                per_request = prefill_flops(
+                    arch, m.traffic.input_tokens
+                ) + m.traffic.output_tokens * forward_flops_per_token(
                     arch, m.traffic.input_tokens + m.traffic.output_tokens / 2.0
                 )
-                job = Job(m.name, "inference", self.rf.model_names[m.name], required_rps=rps, flops_per_request=per_request,
-                          start_period=m.start_period)
+                job = Job(
+                    m.name,
+                    "inference",
+                    self.rf.model_names[m.name],
+                    required_rps=rps,
+                    flops_per_request=per_request,
+                    start_period=m.start_period,
+                )
             else:
-                job = Job(m.name, "training", self.rf.model_names[m.name], deadline_days=m.deadline_days or 0.0,
-                          start_period=m.start_period)
+                job = Job(
+                    m.name,
+                    "training",
+                    self.rf.model_names[m.name],
+                    deadline_days=m.deadline_days or 0.0,
+                    start_period=m.start_period,
+                )
             self.problem.jobs[m.name] = job
 
     def add_group(self, offer: Offer, site: str, existing: int, dev: DeviceModel) -> None:
@@ -355,13 +385,14 @@ class _Preparer:
         arch = self.rf.archs[m.name]
         if m.kind == "inference":
             assert m.traffic is not None and m.slo is not None
-            kvp = m.kv_precision or m.precision
+            kvp: str = m.kv_precision or m.precision
             if kvp == "fp8" and "fp8" not in peaks:
                 kvp = precision
             cache_key = (m.name, f"{dev.id}/{dev.domain}", f"{precision}/{kvp}")
             if cache_key not in self.shape_cache:
-                setup = InferenceSetup(arch, precision, kvp, m.traffic.input_tokens, m.traffic.output_tokens,
-                                       m.slo.ttft_ms, m.slo.tpot_ms)
+                setup = InferenceSetup(
+                    arch, precision, kvp, m.traffic.input_tokens, m.traffic.output_tokens, m.slo.ttft_ms, m.slo.tpot_ms
+                )
                 shapes, bad = replica_shapes(dev, setup, keep=1)
                 self.shape_cache[cache_key] = shapes
                 if not shapes:
@@ -417,7 +448,9 @@ class _Preparer:
         if offer.max_cluster_devices is not None and offer.max_cluster_devices.value is not None:
             name = f"cluster:{offer.id}"
             caps.append((int(offer.max_cluster_devices.value), name))
-            self.problem.ban_reasons[name] = f"{offer.id} clusters are capped at {int(offer.max_cluster_devices.value)} devices"
+            self.problem.ban_reasons[name] = (
+                f"{offer.id} clusters are capped at {int(offer.max_cluster_devices.value)} devices"
+            )
         limit = self.f.constraints.max_cluster_devices
         if limit is not None:
             caps.append((limit, "cluster:workload"))
@@ -440,54 +473,59 @@ class _Preparer:
             cap = self.cat.offers[offer_id].supply_cap_units
             if cap is not None and cap.value is not None:
                 per = "per period" if len(p.periods) > 1 else "(units)"
-                p.unit_caps.append(UnitCap(f"supply:{offer_id}", tuple(keys), int(cap.value),
-                                           f"supply cap of {offer_id} {per}", every))
+                p.unit_caps.append(
+                    UnitCap(f"supply:{offer_id}", tuple(keys), int(cap.value), f"supply cap of {offer_id} {per}", every)
+                )
         for i, sched in enumerate(self.f.schedule.supply):
             keys = self.matching_groups(sched.match)
             for t in self.T:
                 units = sched.units_per_period[min(t, len(sched.units_per_period) - 1)]
-                p.unit_caps.append(UnitCap(f"supply:schedule[{i}]", tuple(keys), units,
-                                           f"scheduled supply {i} in period {t}", (t,)))
+                p.unit_caps.append(
+                    UnitCap(f"supply:schedule[{i}]", tuple(keys), units, f"scheduled supply {i} in period {t}", (t,))
+                )
         seen_caps: set[str] = set()
         for t in self.T:
-            for pid, rule in self.rules(t, CapRule):
-                keys = self.matching_groups(rule.match)
+            for pid, cap_rule in self.rules(t, CapRule):
+                keys = self.matching_groups(cap_rule.match)
                 if keys:
-                    p.unit_caps.append(UnitCap(f"policy:{pid}", tuple(keys), rule.max_units,
-                                               self.cat.policies[pid].name, (t,)))
+                    p.unit_caps.append(
+                        UnitCap(f"policy:{pid}", tuple(keys), cap_rule.max_units, self.cat.policies[pid].name, (t,))
+                    )
                     seen_caps.add(pid)
         tie_seen: set[str] = set()
-        for pid, rule in self.rules(0, TieInRule):
+        for pid, tie_rule in self.rules(0, TieInRule):
             if pid in tie_seen:
                 continue
             tie_seen.add(pid)
-            keys = self.matching_groups(rule.match)
-            if rule.ratio is None:
+            keys = self.matching_groups(tie_rule.match)
+            if tie_rule.ratio is None:
                 p.warnings.append(
                     f"policy {pid}: its tie-in condition has no public ratio, so it is not enforced "
                     "(set one in a catalog overlay to model it)"
                 )
             elif keys:
-                p.tie_ins.append(TieIn(f"policy:{pid}", tuple(keys), rule.ratio, self.cat.policies[pid].name))
+                p.tie_ins.append(TieIn(f"policy:{pid}", tuple(keys), tie_rule.ratio, self.cat.policies[pid].name))
         share = self.f.constraints.domestic_share
         if share is not None or any(e.domestic_share_min is not None for e in self.f.schedule.events):
             base = share.min if share is not None else 0.0
-            measure = share.measure if share is not None else "devices"
-            mins = []
+            measure: Measure = share.measure if share is not None else "devices"
+            mins: list[float] = []
             for period in p.periods:
                 override = self._event_value(period, "domestic_share_min")
                 mins.append(override if override is not None else base)
             if any(v > 0 for v in mins):
-                p.share_floors.append(ShareFloor("domestic_share:workload", measure, tuple(mins),
-                                                 "the workload's domestic floor"))
-        floors: dict[tuple[str, str], list[float]] = {}
+                p.share_floors.append(
+                    ShareFloor("domestic_share:workload", measure, tuple(mins), "the workload's domestic floor")
+                )
+        floors: dict[tuple[str, Measure], list[float]] = {}
         for t in self.T:
-            for pid, rule in self.rules(t, ShareFloorRule):
-                key = (pid, rule.measure)
-                mins = floors.setdefault(key, [0.0] * len(p.periods))
-                mins[t] = max(mins[t], rule.min)
-        for (pid, measure), mins in sorted(floors.items()):
-            p.share_floors.append(ShareFloor(f"domestic_share:{pid}", measure, tuple(mins), self.cat.policies[pid].name))  # type: ignore[arg-type]
+            for pid, floor_rule in self.rules(t, ShareFloorRule):
+                per_period = floors.setdefault((pid, floor_rule.measure), [0.0] * len(p.periods))
+                per_period[t] = max(per_period[t], floor_rule.min)
+        for (pid, which), per_period in sorted(floors.items()):
+            p.share_floors.append(
+                ShareFloor(f"domestic_share:{pid}", which, tuple(per_period), self.cat.policies[pid].name)
+            )
 
     def add_limits(self) -> None:
         p = self.problem
@@ -517,13 +555,20 @@ class _Preparer:
             return
         lost = self.matching_groups(hedge.lose)
         jobs = tuple(hedge.workloads or [m.name for m in self.f.fleet if m.kind == "inference"])
-        self.problem.hedge = HedgeSpec("hedge:loss", tuple(lost), hedge.serve_fraction, jobs,
-                                       f"serve {hedge.serve_fraction:.0%} of demand if {len(lost)} offer-site(s) are lost")
+        self.problem.hedge = HedgeSpec(
+            "hedge:loss",
+            tuple(lost),
+            hedge.serve_fraction,
+            jobs,
+            f"serve {hedge.serve_fraction:.0%} of demand if {len(lost)} offer-site(s) are lost",
+        )
 
     def add_forced(self) -> None:
         """Each id in constraints.force: the groups of matching offers (none left: the constraint says so)."""
         for ident in sorted(self.rf.forced):
-            keys = tuple(sorted(k for k, g in self.problem.groups.items() if ident in (g.accelerator, g.vendor, g.offer)))
+            keys = tuple(
+                sorted(k for k, g in self.problem.groups.items() if ident in (g.accelerator, g.vendor, g.offer))
+            )
             self.problem.forced.append(Force(f"force:{ident}", ident, keys, f"the plan must use {ident}"))
 
     def add_residuals(self) -> None:

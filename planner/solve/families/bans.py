@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 
 from ortools.sat.python import cp_model
@@ -43,7 +44,7 @@ def add_bans(b: Builder) -> None:
                 "==",
                 0,
                 "units",
-                lambda sol, keys=prefixes: float(_used(sol, keys)),
+                functools.partial(_used_units, keys=prefixes),
             )
         )
 
@@ -70,3 +71,7 @@ def _used(sol: dict[str, int], keys: tuple[str, ...]) -> int:
             elif name in (f"y:{key}",) or name.startswith((f"x:{key}@", f"z:{key}@")):
                 total += value
     return total
+
+
+def _used_units(sol: dict[str, int], keys: tuple[str, ...]) -> float:
+    return float(_used(sol, keys))

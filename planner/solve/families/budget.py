@@ -18,10 +18,28 @@ def add_budget(b: Builder) -> None:
     if p.budget_total is not None:
         cap = math.floor(p.budget_total / MONEY_RESOLUTION_USD)
         b.add("budget:total", linear(b.cost_terms()) <= b.limit("budget:total", cap))
-        b.row(Row("budget:total", "budget", "total cost of ownership", "<=", p.budget_total, "USD",
-                  lambda sol: measure.total_cost(p, sol)))
+        b.row(
+            Row(
+                "budget:total",
+                "budget",
+                "total cost of ownership",
+                "<=",
+                p.budget_total,
+                "USD",
+                lambda sol: measure.total_cost(p, sol),
+            )
+        )
     if p.budget_capex is not None:
         cap = math.floor(p.budget_capex / MONEY_RESOLUTION_USD)
         b.add("budget:capex", linear(b.capex_terms()) <= b.limit("budget:capex", cap))
-        b.row(Row("budget:capex", "budget", "capital spend (levy in, subsidies out)", "<=", p.budget_capex, "USD",
-                  lambda sol: measure.capex(p, sol)))
+        b.row(
+            Row(
+                "budget:capex",
+                "budget",
+                "capital spend (levy in, subsidies out)",
+                "<=",
+                p.budget_capex,
+                "USD",
+                lambda sol: measure.capex(p, sol),
+            )
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ortools.sat.python import cp_model
+
 from planner.solve.builder import Builder
 
 
@@ -17,10 +19,10 @@ def add_capacity(b: Builder) -> None:
         g = p.groups[key]
         cands = p.candidates_of(key)
         for t in b.periods:
-            used = sum(c.block_units * b.x[(c.key, t)] for c in cands if (c.key, t) in b.x)
+            terms = [c.block_units * b.x[(c.key, t)] for c in cands if (c.key, t) in b.x]
             if g.mode == "purchase":
-                used += sum(c.pool_units * b.y[c.key] for c in cands if c.key in b.y and t in c.periods)
-            b.add(f"capacity:{key}", used <= b.available(key, t))
+                terms += [c.pool_units * b.y[c.key] for c in cands if c.key in b.y and t in c.periods]
+            b.add(f"capacity:{key}", cp_model.LinearExpr.sum(terms) <= b.available(key, t))
             hedge = [c for c in cands if (c.key, t) in b.z]
             if hedge:
                 b.add(f"capacity:{key}", sum(c.block_units * b.z[(c.key, t)] for c in hedge) <= b.available(key, t))

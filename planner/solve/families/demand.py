@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 from planner.solve import measure
 from planner.solve.builder import RATE_SCALE, Builder, Row
+from planner.solve.problem import Problem
 
 
 def add_demand(b: Builder) -> None:
@@ -36,7 +38,7 @@ def add_demand(b: Builder) -> None:
                     sense=">=",
                     limit=job.required_rps[peak_t],
                     unit="req/s",
-                    evaluate=lambda sol, n=name, s=peak_t: measure.delivered_rps(p, sol, n, s),
+                    evaluate=functools.partial(_delivered, p, job=name, period=peak_t),
                 )
             )
         else:
@@ -50,7 +52,7 @@ def add_demand(b: Builder) -> None:
                     sense="<=",
                     limit=job.deadline_days,
                     unit="days",
-                    evaluate=lambda sol, n=name: _days(b, sol, n),
+                    evaluate=functools.partial(_days, b, job=name),
                 )
             )
 
@@ -60,3 +62,7 @@ def _days(b: Builder, sol: measure.Solution, job: str) -> float:
         if c.job == job and c.pool is not None:
             return c.pool.days
     return float("nan")
+
+
+def _delivered(p: Problem, sol: measure.Solution, job: str, period: int) -> float:
+    return measure.delivered_rps(p, sol, job, period)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 from ortools.sat.python import cp_model
 
 from planner.solve import measure
 from planner.solve.builder import RATE_SCALE, SHARE_SCALE, Builder, Row, money
+from planner.solve.problem import Problem
 
 
 def add_domestic_share(b: Builder) -> None:
@@ -34,7 +36,7 @@ def add_domestic_share(b: Builder) -> None:
                 ">=",
                 max(floor.min_by_period),
                 "share",
-                lambda sol, which=floor.measure: measure.min_share(p, sol, which),
+                functools.partial(_lowest_share, p, which=floor.measure),
             )
         )
 
@@ -43,36 +45,40 @@ def _weight(origin: str, f: int) -> int:
     return SHARE_SCALE * (1 if origin == "domestic" else 0) - f
 
 
-def _expression(b: Builder, which: str, f: int, t: int | None) -> cp_model.LinearExprT:
+def _expression(b: Builder, which: str, f: int, t: int | None) -> cp_model.LinearExpr:
     p = b.problem
-    expr: cp_model.LinearExprT = 0
+    terms: list[cp_model.LinearExprT] = []
     if which == "spend":
         for (key, s), var in sorted(b.n.items()):
             g = p.groups[key]
-            expr += _weight(g.origin, f) * money(b.unit_cost(g, s)) * var
+            terms.append(_weight(g.origin, f) * money(b.unit_cost(g, s)) * var)
         for (key, s), var in sorted(b.x.items()):
             c = p.candidates[key]
             g = p.groups[c.group]
-            expr += _weight(g.origin, f) * money(c.block_units * b.run_cost_per_unit(g, s)) * var
+            terms.append(_weight(g.origin, f) * money(c.block_units * b.run_cost_per_unit(g, s)) * var)
         for key, var in sorted(b.y.items()):
             c = p.candidates[key]
-            expr += _weight(p.groups[c.group].origin, f) * money(b.pool_run_cost(c)) * var
-        return expr
+            terms.append(_weight(p.groups[c.group].origin, f) * money(b.pool_run_cost(c)) * var)
+        return cp_model.LinearExpr.sum(terms)
     assert t is not None
     for key in sorted(p.groups):
         g = p.groups[key]
         w = _weight(g.origin, f)
         if which in ("devices", "compute"):
             m = g.devices_per_unit if which == "devices" else round(g.devices_per_unit * g.peak_tflops_per_device * 10)
-            expr += w * m * b.available(key, t)
+            terms.append(w * m * b.available(key, t))
             for c in p.candidates_of(key):
                 if c.key in b.y and g.mode == "rental" and t in c.periods:
-                    expr += w * m * c.pool_units * b.y[c.key]
+                    terms.append(w * m * c.pool_units * b.y[c.key])
         else:
             for c in p.candidates_of(key):
                 per = math.floor(measure.throughput_per_block(p, c) * RATE_SCALE)
                 if (c.key, t) in b.x:
-                    expr += w * per * b.x[(c.key, t)]
+                    terms.append(w * per * b.x[(c.key, t)])
                 elif c.key in b.y and t in c.periods:
-                    expr += w * per * b.y[c.key]
-    return expr
+                    terms.append(w * per * b.y[c.key])
+    return cp_model.LinearExpr.sum(terms)
+
+
+def _lowest_share(p: Problem, sol: measure.Solution, which: str) -> float:
+    return measure.min_share(p, sol, which)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 from planner.solve import measure
 from planner.solve.builder import WATT, Builder, Row
+from planner.solve.problem import Problem
 
 
 def add_power(b: Builder) -> None:
@@ -17,5 +19,18 @@ def add_power(b: Builder) -> None:
         for t in b.periods:
             used = sum(math.ceil(p.groups[k].power_kw_per_unit * WATT) * b.available(k, t) for k in keys)
             b.add(cap.name, used <= b.limit(cap.name, math.floor(cap.max_kw * WATT)))
-        b.row(Row(cap.name, "power", cap.description, "<=", cap.max_kw, "kW",
-                  lambda sol, sites=cap.sites: measure.max_power_kw(p, sol, sites)))
+        b.row(
+            Row(
+                cap.name,
+                "power",
+                cap.description,
+                "<=",
+                cap.max_kw,
+                "kW",
+                functools.partial(_peak_kw, p, sites=cap.sites),
+            )
+        )
+
+
+def _peak_kw(p: Problem, sol: measure.Solution, sites: tuple[str, ...]) -> float:
+    return measure.max_power_kw(p, sol, sites)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from planner.solve.builder import SHARE_SCALE, Builder, Row
 
 
@@ -15,10 +17,17 @@ def add_supply_caps(b: Builder) -> None:
         limit, groups, periods = seen.get(cap.name, (float(cap.max_units), cap.groups, set()))
         seen[cap.name] = (min(limit, cap.max_units), groups, periods | set(cap.periods))
     for name, (limit, groups, periods) in seen.items():
-        b.row(Row(name, "supply", next(c.description for c in p.unit_caps if c.name == name), "<=", limit,
-                  "units/period" if len(p.periods) > 1 else "units",
-                  lambda sol, keys=groups, ts=tuple(sorted(periods)): float(
-                      max(sum(sol.get(f"n:{k}@{t}", 0) for k in keys) for t in ts))))
+        b.row(
+            Row(
+                name,
+                "supply",
+                next(c.description for c in p.unit_caps if c.name == name),
+                "<=",
+                limit,
+                "units/period" if len(p.periods) > 1 else "units",
+                functools.partial(_most_in_a_period, keys=groups, periods=tuple(sorted(periods))),
+            )
+        )
 
 
 def add_tie_ins(b: Builder) -> None:
@@ -26,18 +35,36 @@ def add_tie_ins(b: Builder) -> None:
     p = b.problem
     for tie in p.tie_ins:
         ratio = round(tie.ratio * SHARE_SCALE)
-        dom = sum(p.groups[k].devices_per_unit * v for (k, _), v in sorted(b.n.items())
-                  if p.groups[k].origin == "domestic" and p.groups[k].mode == "purchase")
+        dom = sum(
+            p.groups[k].devices_per_unit * v
+            for (k, _), v in sorted(b.n.items())
+            if p.groups[k].origin == "domestic" and p.groups[k].mode == "purchase"
+        )
         tied = sum(p.groups[k].devices_per_unit * v for (k, _), v in sorted(b.n.items()) if k in tie.groups)
         b.add(tie.name, SHARE_SCALE * dom >= ratio * tied)
-        b.row(Row(tie.name, "policy", f"{tie.description}: new domestic devices per tied device", ">=", tie.ratio,
-                  "ratio", lambda sol, t=tie: _ratio(b, sol, t.groups)))
+        b.row(
+            Row(
+                tie.name,
+                "policy",
+                f"{tie.description}: new domestic devices per tied device",
+                ">=",
+                tie.ratio,
+                "ratio",
+                functools.partial(_ratio, b, groups=tie.groups),
+            )
+        )
+
+
+def _most_in_a_period(sol: dict[str, int], keys: tuple[str, ...], periods: tuple[int, ...]) -> float:
+    """The largest number of new units the capped groups take in one period."""
+    return float(max(sum(sol.get(f"n:{k}@{t}", 0) for k in keys) for t in periods))
 
 
 def _ratio(b: Builder, sol: dict[str, int], groups: tuple[str, ...]) -> float:
+    """New domestic devices per new device of the tied groups."""
     p = b.problem
     dom = tied = 0
-    for (k, t) in b.n:
+    for k, t in b.n:
         n = sol.get(f"n:{k}@{t}", 0)
         g = p.groups[k]
         if g.origin == "domestic" and g.mode == "purchase":
