@@ -16,11 +16,12 @@ from planner.errors import InputError, InputProblem
 def _data_path(data: Any, loc: tuple[str | int, ...]) -> Path_t:
     """Follow a pydantic loc through the data, dropping union tags that are not data keys."""
     path: list[str | int] = []
-    node = data
+    node: Any = data
     for part in loc:
-        if (isinstance(node, dict) and part in node) or (
-            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-        ):
+        if isinstance(node, dict) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             path.append(part)
             node = node[part]
         elif isinstance(node, (dict, list)):
@@ -51,9 +52,14 @@ def _model_types(annotation: Any) -> list[type[BaseModel]]:
 def _allowed_fields(root: type[BaseModel], data: Any, path: Path_t) -> list[str]:
     """Field names valid at ``path`` (the mapping that holds an unknown key)."""
     candidates: list[type[BaseModel]] = [root]
-    node = data
+    node: Any = data
     for part in path:
-        node = node[part] if isinstance(node, (dict, list)) else None
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
         if isinstance(part, int):
             continue
         nxt: list[type[BaseModel]] = []
@@ -97,9 +103,11 @@ def problems_from(
     """One InputProblem per pydantic error, de-duplicated by field."""
     out: list[InputProblem] = []
     seen: set[tuple[str, str]] = set()
-    for err in exc.errors():
+    for detail in exc.errors():
+        err: dict[str, Any] = dict(detail)
         loc = tuple(err.get("loc", ()))
         path = _data_path(doc.data, (*prefix, *loc))
+        field: str | None
         if err.get("type") == "missing" and loc and (not path or path[-1] != loc[-1]):
             field = dotted((*path, loc[-1]))
         else:
