@@ -49,13 +49,15 @@ def peak_items(plan: Plan) -> list[LineItem]:
 
 
 def fleet_mix(plan: Plan) -> str:
-    """The fleet in one line: devices per accelerator and how they are obtained (peak period)."""
+    """The fleet in one line: devices per accelerator and how they are obtained (in the peak period)."""
     parts: dict[tuple[str, str], int] = {}
-    for li in peak_items(plan):
+    items = peak_items(plan)
+    for li in items:
         if li.devices:
             key = (short_name(li.accelerator_name), "buy" if li.mode == "purchase" else "rent")
             parts[key] = parts.get(key, 0) + li.devices
-    return " + ".join(f"{n:,} {name} ({how})" for (name, how), n in parts.items()) or "no devices"
+    text = " + ".join(f"{n:,} {name} ({how})" for (name, how), n in parts.items()) or "no devices"
+    return f"{text} in period {items[0].period}" if plan.periods > 1 and items else text
 
 
 def why_not(plan: Plan) -> str:
@@ -74,9 +76,21 @@ def plan_metrics(plan: Plan | None, reason: str | None = None) -> dict[str, Any]
     nan = math.nan
     out: dict[str, Any] = {
         "status": plan.status if plan is not None else "NOT_POSED",
-        "tco_usd": nan, "capex_usd": nan, "levy_usd": nan, "subsidies_usd": nan, "energy_usd": nan,
-        "rental_usd": nan, "residual_usd": nan, "power_kw": nan, "domestic_share": nan, "devices": nan,
-        "domestic_devices": nan, "throughput_rps": nan, "training_days": nan, "fleet": "", "why": reason,
+        "tco_usd": nan,
+        "capex_usd": nan,
+        "levy_usd": nan,
+        "subsidies_usd": nan,
+        "energy_usd": nan,
+        "rental_usd": nan,
+        "residual_usd": nan,
+        "power_kw": nan,
+        "domestic_share": nan,
+        "devices": nan,
+        "domestic_devices": nan,
+        "throughput_rps": nan,
+        "training_days": nan,
+        "fleet": "",
+        "why": reason,
     }
     if plan is None:
         return out
@@ -86,11 +100,17 @@ def plan_metrics(plan: Plan | None, reason: str | None = None) -> dict[str, Any]
         return out
     measure = tot.domestic_share_measure or "devices"
     out.update(
-        tco_usd=tot.tco_usd, capex_usd=tot.capex_usd, levy_usd=tot.levy_usd,
-        subsidies_usd=tot.subsidy_usd + tot.electricity_subsidy_usd, energy_usd=tot.energy_usd,
-        rental_usd=tot.rental_usd, residual_usd=tot.residual_usd, power_kw=tot.power_kw,
+        tco_usd=tot.tco_usd,
+        capex_usd=tot.capex_usd,
+        levy_usd=tot.levy_usd,
+        subsidies_usd=tot.subsidy_usd + tot.electricity_subsidy_usd,
+        energy_usd=tot.energy_usd,
+        rental_usd=tot.rental_usd,
+        residual_usd=tot.residual_usd,
+        power_kw=tot.power_kw,
         domestic_share=tot.domestic_share.get(measure, nan),
-        devices=tot.devices, domestic_devices=tot.domestic_devices,
+        devices=tot.devices,
+        domestic_devices=tot.domestic_devices,
         throughput_rps=tot.delivered_requests_per_s if tot.delivered_requests_per_s is not None else nan,
         training_days=tot.training_days if tot.training_days is not None else nan,
         fleet=fleet_mix(plan),
@@ -131,10 +151,28 @@ class Comparison:
     def rows(self) -> list[str]:
         """Metric rows, in display order, for this workload kind."""
         perf = {"inference": ["throughput_rps"], "training": ["training_days"]}.get(
-            self.kind, ["throughput_rps", "training_days"])
-        return ["description", "status", "tco_usd", "delta_usd", "delta_pct", "capex_usd", "levy_usd",
-                "subsidies_usd", "energy_usd", "rental_usd", "residual_usd", "power_kw", "domestic_share", "devices",
-                *perf, "fleet", "why", "source"]
+            self.kind, ["throughput_rps", "training_days"]
+        )
+        return [
+            "description",
+            "status",
+            "tco_usd",
+            "delta_usd",
+            "delta_pct",
+            "capex_usd",
+            "levy_usd",
+            "subsidies_usd",
+            "energy_usd",
+            "rental_usd",
+            "residual_usd",
+            "power_kw",
+            "domestic_share",
+            "devices",
+            *perf,
+            "fleet",
+            "why",
+            "source",
+        ]
 
     def to_frame(self) -> pd.DataFrame:
         """Metrics as rows, options as columns (object dtype: numbers, NaN and text mix)."""
@@ -157,8 +195,12 @@ class Comparison:
         frame = pd.DataFrame(columns, index=pd.Index(rows, name="metric"), dtype=object)
         plans = [o.plan for o in self.options if o.plan is not None]
         frame.attrs.update(
-            workload=self.workload, kind=self.kind, objective=self.objective, measure=self.measure,
-            table="comparison", offers=sorted({li.offer for p in plans if p.ok for li in p.line_items}),
+            workload=self.workload,
+            kind=self.kind,
+            objective=self.objective,
+            measure=self.measure,
+            table="comparison",
+            offers=sorted({li.offer for p in plans if p.ok for li in p.line_items}),
             warnings=sorted({w for p in plans for w in p.warnings}),
         )
         return frame

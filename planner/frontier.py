@@ -135,8 +135,12 @@ def parse_vary(spec: str, catalog: Catalog, root: type[Workload] | type[Fleet] =
         else:
             names = [*catalog.offers, *catalog.accelerators, *sorted(vendors)]
             close = next(iter(difflib.get_close_matches(ident, names, n=1, cutoff=0.5)), None)
-            raise InputError.single("--vary", f"unknown offer, accelerator or vendor '{ident}'", field=param,
-                                    hint=f"did you mean '{close}'?" if close else None)
+            raise InputError.single(
+                "--vary",
+                f"unknown offer, accelerator or vendor '{ident}'",
+                field=param,
+                hint=f"did you mean '{close}'?" if close else None,
+            )
         if any(not 0 < v <= 100 for v in values):
             raise _bad(param, "price factors must be positive (1.2 = +20 %)")
         return Sweep(param, f"price factor on {ident}", values, price=(kind, ident))
@@ -146,8 +150,9 @@ def parse_vary(spec: str, catalog: Catalog, root: type[Workload] | type[Fleet] =
     try:
         check_workload_path(path, root)
     except ValueError as exc:
-        raise _bad(param, f"{exc}; vary domestic_share.min, budget, power, levy, price:ID or a workload field"
-                   ) from None
+        raise _bad(
+            param, f"{exc}; vary domestic_share.min, budget, power, levy, price:ID or a workload field"
+        ) from None
     label = {
         "constraints.domestic_share.min": "domestic-share floor",
         "constraints.budget.total": "budget, total",
@@ -161,8 +166,7 @@ TIGHTENS = {"constraints.domestic_share.min": 1, "constraints.budget.total": -1,
 """Limits that only shrink the feasible set as they move this way (+1: up, -1: down)."""
 
 
-def _still_optimal(sweep: Sweep, plan: Plan | None, value: float, workload: Workload | Fleet,
-                   catalog: Catalog) -> bool:
+def _still_optimal(sweep: Sweep, plan: Plan | None, value: float, workload: Workload | Fleet, catalog: Catalog) -> bool:
     """True when an optimum found under a looser limit already meets ``value``.
 
     Tightening a limit only removes fleets, so a (lexicographic) optimum that survives the
@@ -183,12 +187,22 @@ def _still_optimal(sweep: Sweep, plan: Plan | None, value: float, workload: Work
     return False
 
 
-def _solve_points(sweep: Sweep, scenarios: list[Scenario], posed: list[Applied], workload: Workload | Fleet,
-                  catalog: Catalog, settings: dict[str, Any], progress: Progress | None) -> list[Option]:
+def _solve_points(
+    sweep: Sweep,
+    scenarios: list[Scenario],
+    posed: list[Applied],
+    workload: Workload | Fleet,
+    catalog: Catalog,
+    settings: dict[str, Any],
+    progress: Progress | None,
+) -> list[Option]:
     """Solve every point; along a tightening limit, reuse an optimum that already meets the next value."""
     direction = TIGHTENS.get(sweep.path or "", 0)
-    order = sorted(range(len(scenarios)), key=lambda i: direction * sweep.values[i]) if direction else list(
-        range(len(scenarios)))
+    order = (
+        sorted(range(len(scenarios)), key=lambda i: direction * sweep.values[i])
+        if direction
+        else list(range(len(scenarios)))
+    )
     out: dict[int, Option] = {}
     last: Option | None = None
     for done, i in enumerate(order, start=1):
@@ -273,9 +287,16 @@ def frontier(
     drop = [c for c in ("throughput_rps", "training_days") if perf and c not in perf] + ["domestic_devices"]
     frame = frame.drop(columns=drop)
     frame.attrs.update(
-        parameter=sweep.parameter, label=sweep.label, workload=workload.name, kind=kind,
-        objective=workload.objective, measure=measure or "devices", offers=sorted(offers),
-        accelerators=dict(sorted(names.items())), warnings=sorted(warnings), table="frontier",
+        parameter=sweep.parameter,
+        label=sweep.label,
+        workload=workload.name,
+        kind=kind,
+        objective=workload.objective,
+        measure=measure or "devices",
+        offers=sorted(offers),
+        accelerators=dict(sorted(names.items())),
+        warnings=sorted(warnings),
+        table="frontier",
     )
     return frame
 

@@ -251,8 +251,9 @@ def _check_ids(scenario: Scenario, catalog: Catalog) -> None:
         file, line = scenario.locate(*path)
         close = difflib.get_close_matches(ident, names, n=1, cutoff=0.5)
         problems.append(
-            InputProblem(file, f"unknown {what} '{ident}'", line, dotted(path),
-                         f"did you mean '{close[0]}'?" if close else None)
+            InputProblem(
+                file, f"unknown {what} '{ident}'", line, dotted(path), f"did you mean '{close[0]}'?" if close else None
+            )
         )
 
     ids = list(catalog.accelerators) + list(catalog.offers) + vendors

@@ -26,8 +26,20 @@ def approved(write_workload):  # type: ignore[no-untyped-def]
 def test_columns_are_the_options_and_rows_the_figures(mini, approved):
     frame = planner.compare(approved, mini, time_limit_s=10, workers=1, seed=0)
     assert list(frame.columns) == BUILTINS
-    for row in ("tco_usd", "capex_usd", "levy_usd", "subsidies_usd", "energy_usd", "power_kw", "domestic_share",
-                "throughput_rps", "delta_usd", "delta_pct", "fleet", "why"):
+    for row in (
+        "tco_usd",
+        "capex_usd",
+        "levy_usd",
+        "subsidies_usd",
+        "energy_usd",
+        "power_kw",
+        "domestic_share",
+        "throughput_rps",
+        "delta_usd",
+        "delta_pct",
+        "fleet",
+        "why",
+    ):
         assert row in frame.index
     assert frame.at["delta_usd", "optimum"] == 0
     tco = frame.loc["tco_usd"]
@@ -69,8 +81,21 @@ def test_an_option_the_workload_rules_out_is_not_solved(mini, write_workload):
 
 def test_example_scenario_files_load():
     names = [s.name for s in load_scenarios(SCENARIOS)]
-    assert names == ["domestic-30", "domestic-50", "domestic-70", "domestic-100", "no-h200", "levy-0", "levy-15",
-                     "levy-25", "levy-50", "nvidia-plus-20", "nvidia-minus-20", "huawei-plus-20", "huawei-minus-20"]
+    assert names == [
+        "domestic-30",
+        "domestic-50",
+        "domestic-70",
+        "domestic-100",
+        "no-h200",
+        "levy-0",
+        "levy-15",
+        "levy-25",
+        "levy-50",
+        "nvidia-plus-20",
+        "nvidia-minus-20",
+        "huawei-plus-20",
+        "huawei-minus-20",
+    ]
 
 
 def test_levy_and_price_scenarios_change_a_copy_never_the_callers_catalog(mini, approved):
@@ -130,8 +155,19 @@ def test_compare_cli_with_the_example_scenarios():
     from planner.cli import compare_cmd  # noqa: F401 - registers the command
     from planner.cli.app import app
 
-    result = CliRunner().invoke(app, ["compare", str(ROOT / "examples" / "state-cloud-inference.yaml"),
-                                      "--scenario", str(SCENARIOS), "--format", "json", "--workers", "1"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "compare",
+            str(ROOT / "examples" / "state-cloud-inference.yaml"),
+            "--scenario",
+            str(SCENARIOS),
+            "--format",
+            "json",
+            "--workers",
+            "1",
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = {o["name"]: o for o in json.loads(result.stdout)["options"]}
     assert len(data) == 18
@@ -160,3 +196,17 @@ def test_compare_cli_bad_scenario_exits_2(tmp_path):
     result = CliRunner().invoke(app, ["compare", str(workload), "--catalog", str(MINI), "--scenario", str(bad)])
     assert result.exit_code == 2
     assert f"{bad}:2" in result.output and "Traceback" not in result.output
+
+
+def test_a_fleet_file_compares_and_reports(bundled):
+    """Several workloads over periods: options still line up, the report adds schedule and cash flow."""
+    from planner.report.markdown_out import to_markdown
+
+    path = ROOT / "examples" / "lab-offshore-to-onshore.yaml"
+    result = compare_plans(path, bundled, [Scenario(name="no-levy", levy=0)], baselines=False, workers=1)
+    frame = result.to_frame()
+    assert list(frame.columns) == ["optimum", "no-levy"] and frame.attrs["kind"] == "fleet"
+    assert frame.at["status", "optimum"] == "OPTIMAL"
+    assert " in period " in frame.at["fleet", "optimum"]
+    text = to_markdown(result.optimum.plan, bundled, planner.load_workload(path))
+    assert "## Schedule" in text and "## Cash flow (USD)" in text and "| Period | Workload |" in text

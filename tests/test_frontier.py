@@ -83,8 +83,15 @@ def test_21_point_domestic_frontier_is_fast_monotone_and_marks_the_mix_change(bu
     calls: list[tuple[int, int]] = []
     caplog.set_level(logging.INFO, logger="planner.frontier")
     start = time.perf_counter()
-    frame = planner.frontier(workload, "domestic_share.min=0:1:0.05", bundled, time_limit_s=10, workers=1, seed=0,
-                             progress=lambda done, total, _label: calls.append((done, total)))
+    frame = planner.frontier(
+        workload,
+        "domestic_share.min=0:1:0.05",
+        bundled,
+        time_limit_s=10,
+        workers=1,
+        seed=0,
+        progress=lambda done, total, _label: calls.append((done, total)),
+    )
     elapsed = time.perf_counter() - start
     assert elapsed <= 5.0, f"21-point frontier took {elapsed:.1f} s"
     reused = [r for r in caplog.records if "no solve" in r.getMessage()]
@@ -102,8 +109,9 @@ def test_21_point_domestic_frontier_is_fast_monotone_and_marks_the_mix_change(bu
 
 
 def test_levy_and_price_frontiers(mini, write_workload):
-    workload = planner.load_workload(write_workload(serving(constraints={
-        "policies": ["approved"], "allow_rental": False, "exclude": ["npu-b"]})))
+    workload = planner.load_workload(
+        write_workload(serving(constraints={"policies": ["approved"], "allow_rental": False, "exclude": ["npu-b"]}))
+    )
     levy = planner.frontier(workload, "levy=0:0.5:0.25", mini, workers=1)
     assert levy["levy_usd"].iloc[0] == 0 and levy["levy_usd"].iloc[2] == pytest.approx(2 * levy["levy_usd"].iloc[1])
     price = planner.frontier(workload, "price:gpu-a-server=1,2", mini, workers=1)
@@ -123,13 +131,27 @@ def test_frontier_cli_csv_and_exit_codes(tmp_path):
     path = tmp_path / "w.yaml"
     path.write_text(yaml.safe_dump(serving()))
     runner = CliRunner()
-    ok = runner.invoke(app, ["frontier", str(path), "--catalog", str(MINI), "--vary", "budget=1k,100M",
-                             "--format", "csv", "--workers", "1"])
+    ok = runner.invoke(
+        app,
+        [
+            "frontier",
+            str(path),
+            "--catalog",
+            str(MINI),
+            "--vary",
+            "budget=1k,100M",
+            "--format",
+            "csv",
+            "--workers",
+            "1",
+        ],
+    )
     assert ok.exit_code == 0, ok.output
     lines = ok.stdout.strip().splitlines()
     assert lines[0].startswith("budget,status,tco_usd") and len(lines) == 3
-    none = runner.invoke(app, ["frontier", str(path), "--catalog", str(MINI), "--vary", "budget=1k,2k",
-                               "--workers", "1"])
+    none = runner.invoke(
+        app, ["frontier", str(path), "--catalog", str(MINI), "--vary", "budget=1k,2k", "--workers", "1"]
+    )
     assert none.exit_code == 1 and "no plan" in none.stdout
     bad = runner.invoke(app, ["frontier", str(path), "--vary", "levy=0:1"])
     assert bad.exit_code == 2 and "--vary" in bad.output and "Traceback" not in bad.output

@@ -20,9 +20,18 @@ pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="chromium is not installed (Debian: apt-get install chromium; .ci/run installs it)"
 )
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-         "--enable-logging=stderr", "--v=0"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--hide-scrollbars",
+    "--enable-logging=stderr",
+    "--v=0",
+]
 
 # Appended to a copy of the page: measures what the browser actually laid out.
 PROBE = """<script>(function(){
@@ -44,8 +53,13 @@ PROBE = """<script>(function(){
 def browse(tmp_path: Path, page: Path, name: str, *args: str) -> subprocess.CompletedProcess[str]:
     profile = tmp_path / f"profile-{name}"
     assert CHROMIUM is not None
-    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args, page.as_uri()],
-                          capture_output=True, text=True, timeout=90, check=False)
+    return subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args, page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
 
 
 def console(stderr: str) -> list[str]:
@@ -61,15 +75,25 @@ def probe(stdout: str) -> dict:  # type: ignore[type-arg]
 
 def test_report_renders_in_chromium_with_a_silent_console(tmp_path):
     catalog, workload = bundled_inputs()
-    pages = {"plan": to_html(example_plan(), catalog, workload),
-             "frontier": to_html(example_frontier(), catalog, workload)}
+    pages = {
+        "plan": to_html(example_plan(), catalog, workload),
+        "frontier": to_html(example_frontier(), catalog, workload),
+    }
     jobs = {}
     for name, html in pages.items():
         (tmp_path / f"{name}.html").write_text(html)
         probed = tmp_path / f"{name}-probe.html"  # the page plus a hidden probe; looks the same
         probed.write_text(html.replace("</body>", PROBE + "</body>"))
-        jobs[name] = (probed, ("--window-size=1280,2400", f"--screenshot={tmp_path / (name + '.png')}",
-                               "--no-pdf-header-footer", f"--print-to-pdf={tmp_path / (name + '.pdf')}", "--dump-dom"))
+        jobs[name] = (
+            probed,
+            (
+                "--window-size=1280,2400",
+                f"--screenshot={tmp_path / (name + '.png')}",
+                "--no-pdf-header-footer",
+                f"--print-to-pdf={tmp_path / (name + '.pdf')}",
+                "--dump-dom",
+            ),
+        )
     control = tmp_path / "control.html"
     control.write_text("<!DOCTYPE html><html><body><script>console.error('control-marker')</script></body></html>")
     jobs["control"] = (control, ("--dump-dom",))

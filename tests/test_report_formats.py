@@ -107,8 +107,16 @@ def test_plan_csv_is_the_line_items():
 def test_plan_markdown_has_the_tables_warnings_and_sources():
     catalog, workload = bundled_inputs()
     text = to_markdown(example_plan(), catalog, workload)
-    for heading in ("# Fleet plan: state-cloud-qwen72b-serving", "## Summary", "## Fleet", "## Cost lines (USD)",
-                    "## Constraints", "## Warnings", "## Assumptions", "## Data sources"):
+    for heading in (
+        "# Fleet plan: state-cloud-qwen72b-serving",
+        "## Summary",
+        "## Fleet",
+        "## Cost lines (USD)",
+        "## Constraints",
+        "## Warnings",
+        "## Assumptions",
+        "## Data sources",
+    ):
         assert heading in text
     assert "| **TCO (USD)** | 6,156,121 |" in text
     assert re.search(r"\| \*\*Total\*\* \|.*\| \*\*6,156,121\*\* \|", text)
@@ -142,13 +150,16 @@ def test_frontier_json_and_table():
 
 def test_html_is_self_contained():
     catalog, workload = bundled_inputs()
-    for html in (to_html(example_plan(), catalog, workload),
-                 to_html(example_comparison().to_frame(), catalog, workload, example_comparison().optimum.plan),
-                 to_html(example_frontier(), catalog, workload)):
+    for html in (
+        to_html(example_plan(), catalog, workload),
+        to_html(example_comparison().to_frame(), catalog, workload, example_comparison().optimum.plan),
+        to_html(example_frontier(), catalog, workload),
+    ):
         assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "@media print" in html
         assert "<script" not in html
-        assert not re.search(r"""(src|href)=["']?(https?:)?//""", html.replace('<a href="http', "<a x")), \
+        assert not re.search(r"""(src|href)=["']?(https?:)?//""", html.replace('<a href="http', "<a x")), (
             "only source links may point outside"
+        )
         assert 'rel="stylesheet"' not in html
 
 
@@ -174,7 +185,11 @@ def test_cli_writes_files_in_every_format(tmp_path, cached_catalogs):
     assert (tmp_path / "compare.csv").read_text().startswith("metric,optimum")
     assert "Cost frontier" in (tmp_path / "frontier.txt").read_text()
     assert json.loads((tmp_path / "frontier.json").read_text())["parameter"] == "budget"
-    for args in ([w, "--format", "xlsx"], ["compare", w, "--format", "xlsx"], [w, "--output", str(tmp_path / "plan.md"),
-                 "--format", "pdf"], ["frontier", w, "--output", str(tmp_path / "plan.html")]):
+    for args in (
+        [w, "--format", "xlsx"],
+        ["compare", w, "--format", "xlsx"],
+        [w, "--output", str(tmp_path / "plan.md"), "--format", "pdf"],
+        ["frontier", w, "--output", str(tmp_path / "plan.html")],
+    ):
         refused = runner.invoke(app, [*args, *MINI_ARGS])  # fails before solving
         assert refused.exit_code == 2 and "Traceback" not in refused.output, args

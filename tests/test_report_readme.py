@@ -1,20 +1,18 @@
-"""Every command and snippet in the README's compare/frontier/report section runs, as written."""
+"""The README's compare/frontier/report section: its scenario file and Python sample work as written.
+
+Its `plan ...` commands run in tests/test_readme.py with every other README command.
+"""
 
 from __future__ import annotations
 
 import os
 import re
-import shlex
 
 import pytest
-from typer.testing import CliRunner
 
 import planner
-from planner.cli import compare_cmd, frontier_cmd, plan_cmd  # noqa: F401 - registers the commands
-from planner.cli.app import app
 from planner.scenarios import apply_scenario, load_scenarios
 from tests.conftest import ROOT
-from tests.test_report_formats import cached_catalogs  # noqa: F401 - fixture
 
 HEADING = "## Compare options, sweep a parameter, export a report"
 
@@ -23,7 +21,7 @@ def section() -> str:
     text = (ROOT / "README.md").read_text()
     start = text.index(HEADING)
     end = text.find("\n## ", start + len(HEADING))
-    return text[start:end if end > 0 else None]
+    return text[start : end if end > 0 else None]
 
 
 def blocks(language: str) -> list[str]:
@@ -38,21 +36,9 @@ def in_copy(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     return tmp_path
 
 
-@pytest.mark.usefixtures("cached_catalogs")
-def test_readme_commands_run(in_copy):
-    commands = [line.split("  #")[0].strip() for block in blocks("bash") for line in block.splitlines()
-                if line.startswith("plan ")]
-    assert len(commands) == 4
-    shown = []
-    for command in commands:
-        args = shlex.split(command)[1:]
-        result = CliRunner().invoke(app, args)
-        assert result.exit_code == 0, (command, result.output)
-        shown.append(result.stdout)
-        if "--output" in args:
-            out = in_copy / args[args.index("--output") + 1]
-            assert out.stat().st_size > 1000, command
-    assert "all-nvidia" in shown[0] and "✗ no plan (1)" in shown[0]
+def test_readme_section_has_the_commands():
+    commands = [line for block in blocks("bash") for line in block.splitlines() if line.startswith("plan ")]
+    assert [c.split()[1] for c in commands] == ["compare", "compare", "frontier", "examples/state-cloud-inference.yaml"]
 
 
 def test_readme_scenario_example_is_valid(in_copy):

@@ -23,16 +23,34 @@ def test_plan_workbook_matches_the_plan_cell_by_cell():
     catalog, workload = bundled_inputs()
     plan = example_plan()
     wb = _book(to_xlsx(plan, catalog, workload))
-    assert wb.sheetnames == ["Summary", "Fleet", "Cost lines (USD)", "Constraints", "Warnings", "Assumptions",
-                             "Data sources", "About"]
+    assert wb.sheetnames == [
+        "Summary",
+        "Fleet",
+        "Cost lines (USD)",
+        "Constraints",
+        "Warnings",
+        "Assumptions",
+        "Data sources",
+        "About",
+    ]
     for ws in wb.worksheets:
         assert ws.freeze_panes in ("A2", "B2"), ws.title
         assert all(ws.column_dimensions[c].width and ws.column_dimensions[c].width >= 8 for c in "AB"), ws.title
 
     fleet = wb["Fleet"]
     head = _header(fleet)
-    assert head[:10] == ["Accelerator", "Vendor", "Origin", "Mode", "Location", "Site", "Offer", "Units",
-                         "Owned units", "Devices"]
+    assert head[:10] == [
+        "Accelerator",
+        "Vendor",
+        "Origin",
+        "Mode",
+        "Location",
+        "Site",
+        "Offer",
+        "Units",
+        "Owned units",
+        "Devices",
+    ]
     assert fleet.max_row == len(plan.line_items) + 1
     for r, li in enumerate(plan.line_items, start=2):
         row = {h: fleet.cell(row=r, column=j).value for j, h in enumerate(head, start=1)}
@@ -43,8 +61,18 @@ def test_plan_workbook_matches_the_plan_cell_by_cell():
 
     costs = wb["Cost lines (USD)"]
     head = _header(costs)
-    assert head == ["Accelerator", "Site", "Offer", "Capex", "Levy", "Subsidy", "Energy", "Elec. subsidy", "Rental",
-                    "Total"]
+    assert head == [
+        "Accelerator",
+        "Site",
+        "Offer",
+        "Capex",
+        "Levy",
+        "Subsidy",
+        "Energy",
+        "Elec. subsidy",
+        "Rental",
+        "Total",
+    ]
     for r, li in enumerate(plan.line_items, start=2):
         c = li.costs
         expected = [c.capex, c.levy, -c.subsidy, c.energy, -c.electricity_subsidy, c.rental, li.total_usd]
@@ -108,7 +136,8 @@ def test_frontier_workbook_rows_and_marks():
     ws = wb["Frontier"]
     assert ws.max_row == len(frame) + 1
     assert [ws.cell(row=r, column=1).value for r in range(2, ws.max_row + 1)] == pytest.approx(
-        list(frame["domestic_share.min"]))
+        list(frame["domestic_share.min"])
+    )
     changed = [i for i, v in enumerate(frame["mix_changed"]) if v]
     assert changed and ws.cell(row=changed[0] + 2, column=1).fill.fgColor.rgb.endswith("FFF2CC")
     mix = wb["Fleet mix (devices)"]

@@ -63,8 +63,16 @@ def compare(
         cat = planner.load_catalog(list(catalog or []), as_of=as_of)
         wl = planner.load_workload(workload)
         with progress_bar("comparing") as update:
-            result = planner.compare_plans(wl, cat, list(scenario or []), baselines=baselines, time_limit_s=time_limit,
-                                           workers=workers, seed=seed, progress=update)
+            result = planner.compare_plans(
+                wl,
+                cat,
+                list(scenario or []),
+                baselines=baselines,
+                time_limit_s=time_limit,
+                workers=workers,
+                seed=seed,
+                progress=update,
+            )
         frame = result.to_frame()
         if chosen == "table" and output is None:
             terminal(frame, stdout_console(), catalog=cat, workload=wl)

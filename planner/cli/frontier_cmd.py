@@ -58,8 +58,9 @@ def frontier(
         cat = planner.load_catalog(list(catalog or []), as_of=as_of)
         wl = planner.load_workload(workload)
         with progress_bar("sweeping") as update:
-            frame = planner.frontier(wl, vary, cat, time_limit_s=time_limit, workers=workers, seed=seed,
-                                     progress=update)
+            frame = planner.frontier(
+                wl, vary, cat, time_limit_s=time_limit, workers=workers, seed=seed, progress=update
+            )
         if chosen == "table" and output is None:
             terminal(frame, stdout_console(), catalog=cat, workload=wl)
         else:

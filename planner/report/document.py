@@ -67,8 +67,7 @@ def plan_cost_chart(plan: Plan) -> str:
         c = li.costs
         key = f"{li.accelerator_name.split(' (')[0]} · {li.site}"
         acc = groups.setdefault(key, [0.0] * 6)
-        for i, v in enumerate((c.capex, c.levy, c.energy, c.rental, -(c.subsidy + c.electricity_subsidy),
-                               -c.residual)):
+        for i, v in enumerate((c.capex, c.levy, c.energy, c.rental, -(c.subsidy + c.electricity_subsidy), -c.residual)):
             acc[i] += v
     names = ["Capex", "Export levy", "Energy", "Rental", "Subsidies", "Residual"]
     cats = [k for k, v in groups.items() if any(v)]
@@ -89,16 +88,24 @@ def plan_report(plan: Plan, catalog: Catalog | None = None, workload: Workload |
     tot = plan.totals
     if plan.ok and tot is not None:
         measure = tot.domestic_share_measure or "devices"
-        rep.kpis = [("TCO", _money(tot.tco_usd)), ("Capex", _money(tot.capex_usd)),
-                    ("Power", f"{tot.power_kw:,.0f} kW"),
-                    (f"Domestic share ({measure})", _share(tot.domestic_share.get(measure))),
-                    ("Devices", f"{tot.devices:,}")]
+        rep.kpis = [
+            ("TCO", _money(tot.tco_usd)),
+            ("Capex", _money(tot.capex_usd)),
+            ("Power", f"{tot.power_kw:,.0f} kW"),
+            (f"Domestic share ({measure})", _share(tot.domestic_share.get(measure))),
+            ("Devices", f"{tot.devices:,}"),
+        ]
         if tot.delivered_requests_per_s is not None:
             rep.kpis.append(("Throughput", f"{tot.delivered_requests_per_s:,.1f} req/s"))
         if tot.training_days is not None:
             rep.kpis.append(("Training time", f"{tot.training_days:.1f} days"))
-        rep.charts.append(("Where the money goes: purchase, levy, energy and rental per accelerator and site, "
-                           "subsidies to the left of zero.", plan_cost_chart(plan)))
+        rep.charts.append(
+            (
+                "Where the money goes: purchase, levy, energy and rental per accelerator and site, "
+                "subsidies to the left of zero.",
+                plan_cost_chart(plan),
+            )
+        )
         rep.tables += [summary_table(plan), fleet_table(plan), costs_table(plan), constraints_table(plan)]
         if plan.periods > 1 and plan.schedule:
             rep.tables.append(schedule_table(plan))
@@ -117,14 +124,17 @@ def plan_report(plan: Plan, catalog: Catalog | None = None, workload: Workload |
     return rep
 
 
-def comparison_report(frame: pd.DataFrame, optimum: Plan | None = None, catalog: Catalog | None = None,
-                      workload: Workload | Fleet | None = None) -> Report:
+def comparison_report(
+    frame: pd.DataFrame,
+    optimum: Plan | None = None,
+    catalog: Catalog | None = None,
+    workload: Workload | Fleet | None = None,
+) -> Report:
     """Options side by side, their cost chart, and the optimum's fleet and costs."""
     attrs = frame.attrs
     rep = Report(
         title=f"Options compared: {attrs.get('workload', '')}",
-        subtitle=f"{attrs.get('kind', '')} · objective {attrs.get('objective', '')} · "
-        f"{len(frame.columns)} options",
+        subtitle=f"{attrs.get('kind', '')} · objective {attrs.get('objective', '')} · {len(frame.columns)} options",
         kind="comparison",
         status=str(frame.iloc[:, 0].get("status", "")) if len(frame.columns) else None,
         warnings=list(attrs.get("warnings", [])),
@@ -135,22 +145,31 @@ def comparison_report(frame: pd.DataFrame, optimum: Plan | None = None, catalog:
         tco = {n: float(frame.at["tco_usd", n]) for n in names}  # type: ignore[arg-type]
         best = min(tco, key=lambda n: tco[n])
         first = str(frame.columns[0])
-        rep.kpis = [("Optimum TCO", _money(frame.at["tco_usd", first])), ("Cheapest option", best),
-                    ("Options with a plan", f"{len(names)} of {len(frame.columns)}")]
+        rep.kpis = [
+            ("Optimum TCO", _money(frame.at["tco_usd", first])),
+            ("Cheapest option", best),
+            ("Options with a plan", f"{len(names)} of {len(frame.columns)}"),
+        ]
         blocked = {str(c): "no plan — see the table" for c in frame.columns if str(c) not in names}
-        rep.charts.append(("Total cost of ownership per option, by cost line; subsidies to the left of zero.",
-                           charts.stacked_bars(names, parts, "TCO by option (USD)", notes=blocked)))
+        rep.charts.append(
+            (
+                "Total cost of ownership per option, by cost line; subsidies to the left of zero.",
+                charts.stacked_bars(names, parts, "TCO by option (USD)", notes=blocked),
+            )
+        )
     rep.tables.append(comparison_table(frame))
     if optimum is not None and optimum.ok:
         rep.tables += [fleet_table(optimum, "Optimum: fleet"), costs_table(optimum, "Optimum: cost lines (USD)")]
     if catalog is not None:
-        rep.sources = sources_table(catalog, attrs.get("offers", []),
-                                    policies=policies_in_force(catalog, workload, optimum))
+        rep.sources = sources_table(
+            catalog, attrs.get("offers", []), policies=policies_in_force(catalog, workload, optimum)
+        )
     return rep
 
 
-def frontier_report(frame: pd.DataFrame, catalog: Catalog | None = None,
-                    workload: Workload | Fleet | None = None) -> Report:
+def frontier_report(
+    frame: pd.DataFrame, catalog: Catalog | None = None, workload: Workload | Fleet | None = None
+) -> Report:
     """The cost curve along the parameter, the fleet mix at each point, and where it changes."""
     attrs = frame.attrs
     param = attrs.get("parameter", str(frame.columns[0]))
@@ -168,27 +187,41 @@ def frontier_report(frame: pd.DataFrame, catalog: Catalog | None = None,
     )
     rep.status = "OPTIMAL" if feasible and len(feasible) == len(ys) else ("PARTIAL" if feasible else "INFEASIBLE")
     if feasible:
-        rep.kpis = [("Lowest TCO", _money(min(feasible))), ("Highest TCO", _money(max(feasible))),
-                    ("Points with a plan", f"{len(feasible)} of {len(ys)}"),
-                    ("Mix changes at", ", ".join(f"{m:g}" for m in marks) or "none")]
-    rep.charts.append((f"Optimal total cost of ownership as the {label} varies; dashed lines mark where the set "
-                       "of accelerators changes.",
-                       charts.line_chart(xs, ys, f"Optimal TCO vs {label}", label, "TCO (USD)", marks)))
+        rep.kpis = [
+            ("Lowest TCO", _money(min(feasible))),
+            ("Highest TCO", _money(max(feasible))),
+            ("Points with a plan", f"{len(feasible)} of {len(ys)}"),
+            ("Mix changes at", ", ".join(f"{m:g}" for m in marks) or "none"),
+        ]
+    rep.charts.append(
+        (
+            f"Optimal total cost of ownership as the {label} varies; dashed lines mark where the set "
+            "of accelerators changes.",
+            charts.line_chart(xs, ys, f"Optimal TCO vs {label}", label, "TCO (USD)", marks),
+        )
+    )
     names: dict[str, str] = attrs.get("accelerators", {})
     cols = [c for c in frame.columns if str(c).startswith("devices:")]
     if cols:
         series = {names.get(c[8:], c[8:]): [float(v) for v in frame[c]] for c in cols}
-        rep.charts.append(("Devices per accelerator at each point.",
-                           charts.stacked_columns(xs, series, "Fleet mix along the frontier", label, "devices")))
+        rep.charts.append(
+            (
+                "Devices per accelerator at each point.",
+                charts.stacked_columns(xs, series, "Fleet mix along the frontier", label, "devices"),
+            )
+        )
     rep.tables += [frontier_table(frame), mix_table(frame)]
     if catalog is not None:
-        rep.sources = sources_table(catalog, attrs.get("offers", []),
-                                    policies=policies_in_force(catalog, workload))
+        rep.sources = sources_table(catalog, attrs.get("offers", []), policies=policies_in_force(catalog, workload))
     return rep
 
 
-def build_report(obj: Plan | pd.DataFrame | Report, catalog: Catalog | None = None,
-                 workload: Workload | Fleet | None = None, optimum: Plan | None = None) -> Report:
+def build_report(
+    obj: Plan | pd.DataFrame | Report,
+    catalog: Catalog | None = None,
+    workload: Workload | Fleet | None = None,
+    optimum: Plan | None = None,
+) -> Report:
     """A Report from a Plan, a compare() frame or a frontier() frame (told apart by attrs['table'])."""
     if isinstance(obj, Report):
         return obj
@@ -213,5 +246,4 @@ def extra_tables(rep: Report) -> list[Table]:
     return out
 
 
-__all__ = ["Report", "build_report", "comparison_report", "extra_tables", "frontier_report",
-           "plan_report"]
+__all__ = ["Report", "build_report", "comparison_report", "extra_tables", "frontier_report", "plan_report"]

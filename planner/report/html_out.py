@@ -133,9 +133,11 @@ def table_html(t: Table) -> str:
     note = f'<p class="note">{escape(t.note)}</p>' if t.note else ""
     slug = re.sub(r"[^a-z0-9]+", "-", t.title.lower()).strip("-")
     css = ("kv" if len(cols) == 1 else "options") if t.show_index else "grid"
-    return (f'<section class="table" id="t-{slug}"><h2>{escape(t.title)}</h2>{note}<div class="scroll">'
-            f'<table class="{css}"><thead><tr>{"".join(head)}</tr></thead><tbody>{"".join(rows_html)}</tbody>'
-            "</table></div></section>")
+    return (
+        f'<section class="table" id="t-{slug}"><h2>{escape(t.title)}</h2>{note}<div class="scroll">'
+        f'<table class="{css}"><thead><tr>{"".join(head)}</tr></thead><tbody>{"".join(rows_html)}</tbody>'
+        "</table></div></section>"
+    )
 
 
 def render_html(rep: Report) -> str:
@@ -143,36 +145,60 @@ def render_html(rep: Report) -> str:
     parts = [f"<header><h1>{escape(rep.title)}"]
     if rep.status:
         parts.append(f'<span class="badge {escape(rep.status)}">{escape(rep.status)}</span>')
-    parts.append(f'</h1><p class="sub">{escape(rep.subtitle)}</p>'
-                 f'<p class="meta">Generated {escape(rep.generated)} by fleet-planner</p></header>')
+    parts.append(
+        f'</h1><p class="sub">{escape(rep.subtitle)}</p>'
+        f'<p class="meta">Generated {escape(rep.generated)} by fleet-planner</p></header>'
+    )
     if rep.kpis:
-        parts.append('<div class="kpis">' + "".join(
-            f'<div class="kpi"><div class="label">{escape(k)}</div><div class="value">{escape(v)}</div></div>'
-            for k, v in rep.kpis) + "</div>")
+        parts.append(
+            '<div class="kpis">'
+            + "".join(
+                f'<div class="kpi"><div class="label">{escape(k)}</div><div class="value">{escape(v)}</div></div>'
+                for k, v in rep.kpis
+            )
+            + "</div>"
+        )
     if rep.explanation:
-        parts.append('<section id="explanation"><h2>Why there is no plan</h2><div class="explain"><ul class="plain">'
-                     + "".join(f"<li>{escape(x)}</li>" for x in rep.explanation) + "</ul></div></section>")
+        parts.append(
+            '<section id="explanation"><h2>Why there is no plan</h2><div class="explain"><ul class="plain">'
+            + "".join(f"<li>{escape(x)}</li>" for x in rep.explanation)
+            + "</ul></div></section>"
+        )
     for caption, svg in rep.charts:
         parts.append(f"<figure>{svg}<figcaption>{escape(caption)}</figcaption></figure>")
     parts += [table_html(t) for t in rep.tables]
     if rep.warnings:
-        parts.append('<section id="warnings"><h2>Warnings</h2><ul class="plain warn">'
-                     + "".join(f"<li>{escape(w)}</li>" for w in rep.warnings) + "</ul></section>")
+        parts.append(
+            '<section id="warnings"><h2>Warnings</h2><ul class="plain warn">'
+            + "".join(f"<li>{escape(w)}</li>" for w in rep.warnings)
+            + "</ul></section>"
+        )
     if rep.assumptions:
-        parts.append('<section id="assumptions"><h2>Assumptions</h2><ul class="plain">'
-                     + "".join(f"<li>{escape(a)}</li>" for a in rep.assumptions) + "</ul></section>")
+        parts.append(
+            '<section id="assumptions"><h2>Assumptions</h2><ul class="plain">'
+            + "".join(f"<li>{escape(a)}</li>" for a in rep.assumptions)
+            + "</ul></section>"
+        )
     if rep.sources is not None:
         parts.append(table_html(rep.sources))
-    parts.append("<footer>Figures in USD unless stated. Every plan was re-checked by the planner's independent "
-                 "verifier. Catalog figures carry their source, date and confidence (spec, measured, reported, "
-                 "roadmap, assumption, derived).</footer>")
-    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<link rel="icon" href="data:,"><title>{escape(rep.title)}</title><style>{CSS}</style></head>'
-            f"<body><main>{''.join(parts)}</main></body></html>\n")
+    parts.append(
+        "<footer>Figures in USD unless stated. Every plan was re-checked by the planner's independent "
+        "verifier. Catalog figures carry their source, date and confidence (spec, measured, reported, "
+        "roadmap, assumption, derived).</footer>"
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<link rel="icon" href="data:,"><title>{escape(rep.title)}</title><style>{CSS}</style></head>'
+        f"<body><main>{''.join(parts)}</main></body></html>\n"
+    )
 
 
-def to_html(obj: Plan | pd.DataFrame | Report, catalog: Catalog | None = None, workload: Workload | Fleet | None = None,
-            optimum: Plan | None = None) -> str:
+def to_html(
+    obj: Plan | pd.DataFrame | Report,
+    catalog: Catalog | None = None,
+    workload: Workload | Fleet | None = None,
+    optimum: Plan | None = None,
+) -> str:
     """HTML report for a Plan, a compare() frame or a frontier() frame."""
     return render_html(build_report(obj, catalog, workload, optimum))

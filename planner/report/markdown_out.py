@@ -23,8 +23,10 @@ def table_md(t: Table) -> str:
     right = ([False] if t.show_index else []) + [
         t.kinds.get(c, "text") not in ("text", "flag") or bool(t.row_kinds) for c in cols
     ]
-    lines = ["| " + " | ".join(_esc(h) for h in head) + " |",
-             "|" + "|".join("---:" if r else "---" for r in right) + "|"]
+    lines = [
+        "| " + " | ".join(_esc(h) for h in head) + " |",
+        "|" + "|".join("---:" if r else "---" for r in right) + "|",
+    ]
     said: set[str] = set()
     for pos, (label, row) in enumerate(t.frame.iterrows()):
         cells = [f"**{_esc(str(label))}**"] if t.show_index else []
@@ -69,7 +71,11 @@ def render_markdown(rep: Report) -> str:
     return "\n".join(out) + "\n"
 
 
-def to_markdown(obj: Plan | pd.DataFrame | Report, catalog: Catalog | None = None,
-                workload: Workload | Fleet | None = None, optimum: Plan | None = None) -> str:
+def to_markdown(
+    obj: Plan | pd.DataFrame | Report,
+    catalog: Catalog | None = None,
+    workload: Workload | Fleet | None = None,
+    optimum: Plan | None = None,
+) -> str:
     """Markdown for a Plan, a compare() frame or a frontier() frame."""
     return render_markdown(build_report(obj, catalog, workload, optimum))

@@ -28,8 +28,16 @@ from planner.report.terminal_views import render_report
 from planner.report.xlsx_out import render_xlsx
 
 FORMATS = ("table", "json", "csv", "xlsx", "md", "html")
-SUFFIXES = {".json": "json", ".csv": "csv", ".xlsx": "xlsx", ".md": "md", ".markdown": "md", ".html": "html",
-            ".htm": "html", ".txt": "table"}
+SUFFIXES = {
+    ".json": "json",
+    ".csv": "csv",
+    ".xlsx": "xlsx",
+    ".md": "md",
+    ".markdown": "md",
+    ".html": "html",
+    ".htm": "html",
+    ".txt": "table",
+}
 
 
 def choose_format(fmt: str | None, output: str | Path | None) -> str:
@@ -43,8 +51,13 @@ def choose_format(fmt: str | None, output: str | Path | None) -> str:
     return "table"
 
 
-def terminal(obj: Plan | pd.DataFrame, console: Console, money: Money | None = None, catalog: Catalog | None = None,
-             workload: Workload | Fleet | None = None) -> None:
+def terminal(
+    obj: Plan | pd.DataFrame,
+    console: Console,
+    money: Money | None = None,
+    catalog: Catalog | None = None,
+    workload: Workload | Fleet | None = None,
+) -> None:
     """Print the terminal view of a plan, comparison or frontier."""
     if isinstance(obj, Plan):
         render_plan_terminal(obj, console, money or Money())
@@ -52,9 +65,16 @@ def terminal(obj: Plan | pd.DataFrame, console: Console, money: Money | None = N
         render_report(build_report(obj, catalog, workload), console)
 
 
-def render(obj: Plan | pd.DataFrame, fmt: str, *, catalog: Catalog | None = None,
-           workload: Workload | Fleet | None = None,
-           optimum: Plan | None = None, money: Money | None = None, width: int = 150) -> str | bytes:
+def render(
+    obj: Plan | pd.DataFrame,
+    fmt: str,
+    *,
+    catalog: Catalog | None = None,
+    workload: Workload | Fleet | None = None,
+    optimum: Plan | None = None,
+    money: Money | None = None,
+    width: int = 150,
+) -> str | bytes:
     """``obj`` in ``fmt``; 'table' gives the terminal view as plain text (for --output)."""
     if fmt == "table":
         buf = io.StringIO()

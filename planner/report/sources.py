@@ -30,8 +30,14 @@ def _row(item: str, figure: str, s: Sourced | None, unit: str = "") -> dict[str,
     else:
         number = f"{s.value:,.0f}" if abs(s.value) >= 1000 else f"{s.value:.6g}"
         value = f"{number} {unit}".strip()
-    return {"Item": item, "Figure": figure, "Value": value, "Date": s.date, "Confidence": s.confidence,
-            "Source": s.source}
+    return {
+        "Item": item,
+        "Figure": figure,
+        "Value": value,
+        "Date": s.date,
+        "Confidence": s.confidence,
+        "Source": s.source,
+    }
 
 
 def policies_in_force(catalog: Catalog, workload: Workload | Fleet | None, plan: Plan | None = None) -> list[str]:
@@ -46,8 +52,13 @@ def policies_in_force(catalog: Catalog, workload: Workload | Fleet | None, plan:
     return sorted(chosen)
 
 
-def sources_table(catalog: Catalog, offers: Iterable[str], sites: Iterable[str] = (),
-                  policies: Iterable[str] = (), precision: str | None = None) -> Table:
+def sources_table(
+    catalog: Catalog,
+    offers: Iterable[str],
+    sites: Iterable[str] = (),
+    policies: Iterable[str] = (),
+    precision: str | None = None,
+) -> Table:
     """Source, date and confidence of every catalog figure the plan used."""
     rows: list[dict[str, Any] | None] = []
     accelerators: list[str] = []
@@ -58,8 +69,9 @@ def sources_table(catalog: Catalog, offers: Iterable[str], sites: Iterable[str] 
         per = "per device-hour" if offer.mode == "rental" else f"per {offer.unit.kind}"
         rows.append(_row(oid, f"price ({per})", offer.price, offer.price.currency))
         if offer.server_overhead.cost is not None:
-            rows.append(_row(oid, "server overhead cost", offer.server_overhead.cost,
-                             offer.server_overhead.cost.currency))
+            rows.append(
+                _row(oid, "server overhead cost", offer.server_overhead.cost, offer.server_overhead.cost.currency)
+            )
         rows.append(_row(oid, "server overhead power", offer.server_overhead.power_w, "W"))
         rows.append(_row(oid, "supply cap", offer.supply_cap_units, "units"))
         if offer.accelerator not in accelerators:
@@ -92,12 +104,21 @@ def sources_table(catalog: Catalog, offers: Iterable[str], sites: Iterable[str] 
     for pid in policies:
         policy = catalog.policies.get(pid)
         if policy is not None:
-            rows.append({"Item": pid, "Figure": "policy", "Value": policy.name, "Date": policy.date,
-                         "Confidence": policy.confidence, "Source": policy.source})
+            rows.append(
+                {
+                    "Item": pid,
+                    "Figure": "policy",
+                    "Value": policy.name,
+                    "Date": policy.date,
+                    "Confidence": policy.confidence,
+                    "Source": policy.source,
+                }
+            )
     if catalog.fx_cny_per_usd is not None:
         rows.append(_row("fx", "CNY per USD", catalog.fx_cny_per_usd))
-    frame = pd.DataFrame([r for r in rows if r is not None],
-                         columns=["Item", "Figure", "Value", "Date", "Confidence", "Source"])
+    frame = pd.DataFrame(
+        [r for r in rows if r is not None], columns=["Item", "Figure", "Value", "Date", "Confidence", "Source"]
+    )
     return Table("Data sources", frame, note="Catalog figures behind this report; links open the source.")
 
 
@@ -111,24 +132,34 @@ def plan_sources(plan: Plan, catalog: Catalog, workload: Workload | Fleet | None
     )
 
 
-def assumptions(plan: Plan | None, catalog: Catalog | None = None, workload: Workload | Fleet | None = None,
-                offers: Iterable[str] = ()) -> list[str]:
+def assumptions(
+    plan: Plan | None,
+    catalog: Catalog | None = None,
+    workload: Workload | Fleet | None = None,
+    offers: Iterable[str] = (),
+) -> list[str]:
     """The assumptions behind the figures, in sentences a reviewer can challenge."""
     out: list[str] = list(plan.assumptions) if plan is not None else []
     if workload is not None:
         training = getattr(workload, "kind", None) == "training"
         horizon = "over the training run" if training else f"over {workload.horizon_months:g} months"
         load = workload.energy_load_factor
-        out.append(f"Costs are totals {horizon}. Owned hardware in use draws {load:.0%} of nameplate "
-                   "power (accelerator TDP plus server overhead) times the site PUE, at the site's tariff; "
-                   "rental prices include electricity.")
-        out.append(f"Objective: {workload.objective}; ties broken in a fixed order, so the same input gives the "
-                   "same plan.")
+        out.append(
+            f"Costs are totals {horizon}. Owned hardware in use draws {load:.0%} of nameplate "
+            "power (accelerator TDP plus server overhead) times the site PUE, at the site's tariff; "
+            "rental prices include electricity."
+        )
+        out.append(
+            f"Objective: {workload.objective}; ties broken in a fixed order, so the same input gives the same plan."
+        )
     if plan is not None:
         s = plan.solver
-        out.append(f"Solver: {s.status} in {s.solve_time_s:.2f} s with {s.workers} workers, seed {s.seed}, "
-                   f"time limit {s.time_limit_s:g} s; money resolution {s.money_resolution_usd:g} USD "
-                   f"(rounding at most {s.max_rounding_error_usd:,.0f} USD); every figure re-checked by the verifier.")
+        workers = f"{s.workers} worker{'s' if s.workers != 1 else ''}"
+        out.append(
+            f"Solver: {s.status} in {s.solve_time_s:.2f} s with {workers}, seed {s.seed}, "
+            f"time limit {s.time_limit_s:g} s; money resolution {s.money_resolution_usd:g} USD "
+            f"(rounding at most {s.max_rounding_error_usd:,.0f} USD); every figure re-checked by the verifier."
+        )
     if catalog is not None:
         fx = catalog.fx_cny_per_usd
         if fx is not None and fx.value is not None:
@@ -138,11 +169,15 @@ def assumptions(plan: Plan | None, catalog: Catalog | None = None, workload: Wor
             policy = catalog.policies[pid]
             for rule in policy.rules:
                 if rule.kind == "levy":
-                    out.append(f"{policy.name}: levy {rule.rate:.0%} of the sale price, {rule.pass_through:.0%} "
-                               "passed through to the buyer.")
+                    out.append(
+                        f"{policy.name}: levy {rule.rate:.0%} of the sale price, {rule.pass_through:.0%} "
+                        "passed through to the buyer."
+                    )
         for oid in sorted(used):
             offer = catalog.offers.get(oid)
             if offer is not None and offer.price.confidence in WEAK:
-                out.append(f"Price of {oid} is {offer.price.confidence} ({offer.price.date}), not a quote: "
-                           "overlay your own with --catalog.")
+                out.append(
+                    f"Price of {oid} is {offer.price.confidence} ({offer.price.date}), not a quote: "
+                    "overlay your own with --catalog."
+                )
     return out

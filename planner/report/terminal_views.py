@@ -19,8 +19,14 @@ def _frontier_view(frontier: Table, mix: Table) -> Table:
     cols = [str(frontier.frame.columns[0]), *[c for c in frontier.frame.columns if c in TERMINAL_FRONTIER]]
     devices = [c for c in mix.frame.columns[1:] if c != "Fleet"]
     frame = pd.concat([frontier.frame[cols], mix.frame[devices]], axis=1)
-    return Table(frontier.title, frame, {**frontier.kinds, **mix.kinds}, blocked_rows=frontier.blocked_rows,
-                 marked_rows=frontier.marked_rows, note=frontier.note)
+    return Table(
+        frontier.title,
+        frame,
+        {**frontier.kinds, **mix.kinds},
+        blocked_rows=frontier.blocked_rows,
+        marked_rows=frontier.marked_rows,
+        note=frontier.note,
+    )
 
 
 def rich_table(t: Table, notes: list[str]) -> RichTable:

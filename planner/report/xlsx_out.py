@@ -130,8 +130,13 @@ def write_table(ws: Worksheet, t: Table) -> None:
 
 
 def _about(ws: Worksheet, rep: Report) -> None:
-    rows = [("Report", rep.title), ("Scope", rep.subtitle), ("Status", rep.status or ""),
-            ("Generated", rep.generated), *rep.kpis]
+    rows = [
+        ("Report", rep.title),
+        ("Scope", rep.subtitle),
+        ("Status", rep.status or ""),
+        ("Generated", rep.generated),
+        *rep.kpis,
+    ]
     for i, (k, v) in enumerate(rows, start=1):
         ws.cell(row=i, column=1, value=k).font = Font(bold=True)
         ws.cell(row=i, column=2, value=v)
@@ -154,7 +159,11 @@ def render_xlsx(rep: Report) -> bytes:
     return buf.getvalue()
 
 
-def to_xlsx(obj: Plan | pd.DataFrame | Report, catalog: Catalog | None = None, workload: Workload | Fleet | None = None,
-            optimum: Plan | None = None) -> bytes:
+def to_xlsx(
+    obj: Plan | pd.DataFrame | Report,
+    catalog: Catalog | None = None,
+    workload: Workload | Fleet | None = None,
+    optimum: Plan | None = None,
+) -> bytes:
     """XLSX bytes for a Plan, a compare() frame or a frontier() frame."""
     return render_xlsx(build_report(obj, catalog, workload, optimum))
