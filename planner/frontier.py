@@ -155,8 +155,8 @@ def parse_vary(spec: str, catalog: Catalog, root: type[Workload] | type[Fleet] =
         ) from None
     label = {
         "constraints.domestic_share.min": "domestic-share floor",
-        "constraints.budget.total": "budget, total",
-        "constraints.budget.capex": "budget, capex",
+        "constraints.budget.total": "total budget",
+        "constraints.budget.capex": "capex budget",
         "constraints.power_kw": "power cap (kW)",
     }.get(path, param)
     return Sweep(param, label, values, path=path)

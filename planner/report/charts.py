@@ -35,6 +35,10 @@ def short_money(v: float) -> str:
     return f"{sign}{a:.3g}"
 
 
+def plain_number(v: float) -> str:
+    return f"{v:g}"
+
+
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     """Round tick values covering [lo, hi]."""
     if hi <= lo:

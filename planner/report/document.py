@@ -178,9 +178,11 @@ def frontier_report(
     ys = [None if missing(v) else float(v) for v in frame["tco_usd"]]
     marks = [float(v) for v, changed in zip(frame[param], frame["mix_changed"], strict=True) if changed]
     feasible = [y for y in ys if y is not None]
+    x_fmt = charts.short_money if max((abs(x) for x in xs), default=0) >= 1000 else charts.plain_number
     rep = Report(
         title=f"Cost frontier: {attrs.get('workload', '')}",
-        subtitle=f"{label} from {xs[0]:g} to {xs[-1]:g} · {len(xs)} points · objective {attrs.get('objective', '')}",
+        subtitle=f"{label} from {x_fmt(xs[0])} to {x_fmt(xs[-1])} · {len(xs)} points · "
+        f"objective {attrs.get('objective', '')}",
         kind="frontier",
         warnings=list(attrs.get("warnings", [])),
         assumptions=assumptions(None, catalog, workload, attrs.get("offers", [])),
@@ -191,13 +193,13 @@ def frontier_report(
             ("Lowest TCO", _money(min(feasible))),
             ("Highest TCO", _money(max(feasible))),
             ("Points with a plan", f"{len(feasible)} of {len(ys)}"),
-            ("Mix changes at", ", ".join(f"{m:g}" for m in marks) or "none"),
+            ("Mix changes at", ", ".join(x_fmt(m) for m in marks) or "none"),
         ]
     rep.charts.append(
         (
             f"Optimal total cost of ownership as the {label} varies; dashed lines mark where the set "
             "of accelerators changes.",
-            charts.line_chart(xs, ys, f"Optimal TCO vs {label}", label, "TCO (USD)", marks),
+            charts.line_chart(xs, ys, f"Optimal TCO vs {label}", label, "TCO (USD)", marks, x_fmt=x_fmt),
         )
     )
     names: dict[str, str] = attrs.get("accelerators", {})
@@ -207,7 +209,7 @@ def frontier_report(
         rep.charts.append(
             (
                 "Devices per accelerator at each point.",
-                charts.stacked_columns(xs, series, "Fleet mix along the frontier", label, "devices"),
+                charts.stacked_columns(xs, series, "Fleet mix along the frontier", label, "devices", x_fmt=x_fmt),
             )
         )
     rep.tables += [frontier_table(frame), mix_table(frame)]
