@@ -53,8 +53,9 @@ def test_readme_plan_command_runs(command: str, tmp_path: Path) -> None:
             shutil.copy(source, tmp_path / name)
     # paths in the README are relative to the repository; outputs go to a scratch folder
     fixed = []
-    for arg in args:
-        if (ROOT / arg).exists() and not (tmp_path / arg).exists():
+    for i, arg in enumerate(args):
+        is_output = i > 0 and args[i - 1] in ("--output", "-o")
+        if not is_output and (ROOT / arg).exists() and not (tmp_path / arg).exists():
             fixed.append(str(ROOT / arg))
         else:
             fixed.append(arg)

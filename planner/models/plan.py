@@ -101,7 +101,12 @@ class Totals(Out):
     power_kw_by_site: dict[str, float]
     devices: int
     domestic_devices: int
-    domestic_share: dict[str, float] = Field(description="by devices, compute, throughput, spend")
+    domestic_share: dict[str, float] = Field(
+        description="by devices, compute, throughput, spend; over periods the lowest (what floors bind on)"
+    )
+    domestic_share_by_period: list[dict[str, float]] = Field(
+        default_factory=list, description="schedules: the shares in each period (spend: the whole horizon)"
+    )
     domestic_share_measure: str | None = None
     required_requests_per_s: float | None = None
     delivered_requests_per_s: float | None = None

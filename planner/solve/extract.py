@@ -253,6 +253,12 @@ def totals(
         devices=devices,
         domestic_devices=int(measure.measure(p, sol, "devices", True, last)),
         domestic_share={m: measure.min_share(p, sol, m) for m in ("devices", "compute", "throughput", "spend")},
+        domestic_share_by_period=[
+            {m: measure.share(p, sol, m, t) for m in ("devices", "compute", "throughput", "spend")}
+            for t in range(len(p.periods))
+        ]
+        if len(p.periods) > 1
+        else [],
         domestic_share_measure=measure_name,
         fx_cny_per_usd=catalog.fx_cny_per_usd.value if catalog.fx_cny_per_usd else None,
     )
