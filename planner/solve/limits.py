@@ -70,11 +70,8 @@ def demand_job(p: Problem, name: str) -> str | None:
 
 
 def cluster_cap(p: Problem, name: str) -> int | None:
-    """Devices a ``cluster:`` cap allows (read back from the reason prepare recorded)."""
-    if not name.startswith("cluster:") or name not in p.ban_reasons:
-        return None
-    found = re.search(r"(\d+) devices", p.ban_reasons[name])
-    return int(found.group(1)) if found else None
+    """Devices a ``cluster:`` cap allows, as prepare recorded it."""
+    return p.cluster_caps.get(name)
 
 
 def candidate_devices(c: Candidate) -> int:
@@ -137,7 +134,8 @@ def moved(p: Problem, name: str, value: float) -> Problem:
         cands[key] = c
     reasons = dict(p.ban_reasons)
     reasons[name] = re.sub(r"\d+ devices", f"{int(value)} devices", reasons[name])
-    return dataclasses.replace(p, candidates=cands, ban_reasons=reasons)
+    caps = {**p.cluster_caps, name: int(value)}
+    return dataclasses.replace(p, candidates=cands, ban_reasons=reasons, cluster_caps=caps)
 
 
 def cluster_sizes(p: Problem, name: str) -> list[int]:

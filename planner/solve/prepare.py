@@ -448,12 +448,14 @@ class _Preparer:
         if offer.max_cluster_devices is not None and offer.max_cluster_devices.value is not None:
             name = f"cluster:{offer.id}"
             caps.append((int(offer.max_cluster_devices.value), name))
+            self.problem.cluster_caps[name] = int(offer.max_cluster_devices.value)
             self.problem.ban_reasons[name] = (
                 f"{offer.id} clusters are capped at {int(offer.max_cluster_devices.value)} devices"
             )
         limit = self.f.constraints.max_cluster_devices
         if limit is not None:
             caps.append((limit, "cluster:workload"))
+            self.problem.cluster_caps["cluster:workload"] = limit
             self.problem.ban_reasons["cluster:workload"] = f"the workload caps a cluster at {limit} devices"
         return min(caps) if caps else None
 

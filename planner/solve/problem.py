@@ -162,6 +162,8 @@ class Problem:
     """Group -> per purchase period, share of its capex still on the books at the horizon's end."""
     ban_reasons: dict[str, str] = field(default_factory=dict)
     """Constraint name -> what it forbids, in words."""
+    cluster_caps: dict[str, int] = field(default_factory=dict)
+    """``cluster:`` constraint name -> the most devices one replica or pool may span."""
     warnings: list[str] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
