@@ -585,9 +585,12 @@ class _Checker:
         for which, floor, t, owner in floors:
             if which == "spend":  # one floor over the horizon: the highest any period asks for
                 floor, t = spend_floor, 0
-            got = self.share(which, t)
-            if floor > 0 and got < floor - SHARE_TOL:
-                self.fail(f"domestic share by {which} in period {t}: {got:.4f} below the {owner} floor {floor}")
+            # domestic >= floor x all, as the model states it: holds trivially when nothing is measured
+            dom = self.meas[(which, True, 0 if which == "spend" else t)]
+            whole = dom + self.meas[(which, False, 0 if which == "spend" else t)]
+            if floor > 0 and dom < (floor - SHARE_TOL) * whole - 1e-9:
+                self.fail(f"domestic share by {which} in period {t}: {self.share(which, t):.4f} below the {owner} "
+                          f"floor {floor}")
 
     def check_caps(self) -> None:
         """Supply caps, scheduled supply, policy caps (new units per period) and tie-in ratios."""
