@@ -352,6 +352,8 @@ def to_plan(
     )
     if found:
         items = line_items(p, result.solution)
+        used = {li.accelerator for li in items}
+        plan.warnings = sorted(set(plan.warnings).union(*(p.part_warnings.get(a, set()) for a in used)))
         plan.line_items = items
         plan.totals = totals(p, result.solution, items, catalog, measure_name)
         plan.constraints = constraint_rows(result)

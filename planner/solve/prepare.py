@@ -373,13 +373,15 @@ class _Preparer:
         made = sum(self.add_candidates(group, dev, offer, m) for m in self.f.fleet)
         if made or existing:
             self.problem.groups[group.key] = group
-            self.problem.warnings.extend(dev.warnings)
+            self.problem.part_warnings.setdefault(dev.id, set()).update(dev.warnings)
 
     def add_candidates(self, group: Group, dev: DeviceModel, offer: Offer, m: Member) -> int:
         peaks = _peaks(dev)
         precision = _effective_precision(peaks, m.precision)
         if precision != m.precision:
-            self.problem.warnings.append(f"{dev.id} has no {m.precision} support; planned at {precision}")
+            self.problem.part_warnings.setdefault(dev.id, set()).add(
+                f"{dev.id} has no {m.precision} support; planned at {precision}"
+            )
         cluster_cap = self.cluster_cap(offer)
         bans = self.candidate_bans(m, offer)
         arch = self.rf.archs[m.name]

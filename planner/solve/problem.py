@@ -165,6 +165,8 @@ class Problem:
     cluster_caps: dict[str, int] = field(default_factory=dict)
     """``cluster:`` constraint name -> the most devices one replica or pool may span."""
     warnings: list[str] = field(default_factory=list)
+    part_warnings: dict[str, set[str]] = field(default_factory=dict)
+    """Accelerator id -> caveats of its estimates; shown only for parts the plan uses."""
     assumptions: list[str] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
     """Offers dropped before modelling, with why (no price, model does not fit, ...)."""
