@@ -18,8 +18,8 @@ from planner.solve.explain import explain
 from planner.solve.extract import to_plan
 from planner.solve.prepare import prepare
 from planner.solve.run import SolverOptions
-from planner.solve.strategy import solve
 from planner.solve.sensitivity import sensitivity
+from planner.solve.strategy import solve
 from planner.solve.whatif import what_if, with_choices
 from planner.verify import verify
 
@@ -56,10 +56,25 @@ def plan(
     if catalog is None:
         catalog = load_catalog()
     if force or exclude:
-        baseline = plan(workload, catalog, time_limit_s=time_limit_s, workers=workers, seed=seed,
-                        explain_infeasible=False, check=check)
-        changed = plan(with_choices(workload, force or [], exclude or []), catalog, time_limit_s=time_limit_s,
-                       workers=workers, seed=seed, explain_infeasible=explain_infeasible, check=check, why=why)
+        baseline = plan(
+            workload,
+            catalog,
+            time_limit_s=time_limit_s,
+            workers=workers,
+            seed=seed,
+            explain_infeasible=False,
+            check=check,
+        )
+        changed = plan(
+            with_choices(workload, force or [], exclude or []),
+            catalog,
+            time_limit_s=time_limit_s,
+            workers=workers,
+            seed=seed,
+            explain_infeasible=explain_infeasible,
+            check=check,
+            why=why,
+        )
         changed.what_if = what_if(changed, baseline, force or [], exclude or [])
         return changed
     options = SolverOptions(time_limit_s=time_limit_s, workers=workers, seed=seed)
@@ -69,8 +84,15 @@ def plan(
     measure_name = share.measure if share is not None else next((f.measure for f in problem.share_floors), None)
     jobs = list(problem.jobs.values())
     model_name = jobs[0].model if len(jobs) == 1 else f"{len(jobs)} workloads"
-    out = to_plan(problem, result, catalog, workload_name=fleet.name, model_name=model_name, options=options,
-                  measure_name=measure_name)
+    out = to_plan(
+        problem,
+        result,
+        catalog,
+        workload_name=fleet.name,
+        model_name=model_name,
+        options=options,
+        measure_name=measure_name,
+    )
     if result.status == "INFEASIBLE" and explain_infeasible:
         out.explanation = explain(problem, options, Inputs(workload, catalog, options))
     out.warnings = sorted(set(out.warnings) | set(workload_warnings(out, catalog, workload)))
@@ -86,8 +108,15 @@ def plan(
     if fleet.hedge is not None and out.ok and out.totals is not None:
         unhedged = fleet.model_copy(update={"hedge": None})
         unhedged._origin = fleet._origin
-        base = plan(unhedged, catalog, time_limit_s=time_limit_s, workers=workers, seed=seed,
-                    explain_infeasible=False, check=check)
+        base = plan(
+            unhedged,
+            catalog,
+            time_limit_s=time_limit_s,
+            workers=workers,
+            seed=seed,
+            explain_infeasible=False,
+            check=check,
+        )
         if base.ok and base.totals is not None:
             out.hedge_premium_usd = out.totals.tco_usd - base.totals.tco_usd
     return out

@@ -40,7 +40,7 @@ def guarded(fn: Callable[[], T], debug: bool = False) -> T:
         raise typer.Exit(130) from None
     except (typer.Exit, typer.Abort, SystemExit):
         raise
-    except Exception as exc:  # noqa: BLE001 - the boundary: never a traceback for users
+    except Exception as exc:
         if debug:
             raise
         err_console.print(
@@ -61,9 +61,7 @@ def configure_logging(verbose: bool) -> None:
 
 def register() -> typer.Typer:
     """Import every command module (each registers itself on ``app``) and return the app."""
-    from planner.cli import catalog_cmd, plan_cmd  # noqa: F401 - registers the commands
-    from planner.cli import estimate_cmd, validate_cmd  # noqa: F401 - registers the commands
-    from planner.cli import compare_cmd, frontier_cmd  # noqa: F401 - registers the commands
+    from planner.cli import catalog_cmd, compare_cmd, estimate_cmd, frontier_cmd, plan_cmd, validate_cmd  # noqa: F401 - registers the commands  # noqa: F401 - registers the commands  # noqa: F401 - registers the commands
 
     return app
 

@@ -34,15 +34,31 @@ def run(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Plan with what was purchasable on this date (YYYY-MM-DD).")
     ] = None,
-    why: Annotated[bool, typer.Option(
-        "--why", help="Also show what binds: each binding limit's value one step further, each policy's price "
-        "(re-solves; slower).")] = False,
-    force: Annotated[list[str] | None, typer.Option(
-        "--force", help="Plan with this accelerator, vendor or offer in use and show the cost against the "
-        "optimum ('why not X?'); repeatable.", show_default=False)] = None,
-    exclude: Annotated[list[str] | None, typer.Option(
-        "--exclude", help="Plan without this accelerator, vendor or offer and show the cost; repeatable.",
-        show_default=False)] = None,
+    why: Annotated[
+        bool,
+        typer.Option(
+            "--why",
+            help="Also show what binds: each binding limit's value one step further, each policy's price "
+            "(re-solves; slower).",
+        ),
+    ] = False,
+    force: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--force",
+            help="Plan with this accelerator, vendor or offer in use and show the cost against the "
+            "optimum ('why not X?'); repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude",
+            help="Plan without this accelerator, vendor or offer and show the cost; repeatable.",
+            show_default=False,
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what the planner does.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
 ) -> None:
@@ -59,15 +75,22 @@ def run(
 
         chosen = output_format(fmt, output, overwrite, json_out)
         cat = planner.load_catalog(list(catalog or []), as_of=as_of)
-        result = planner.plan(workload, cat, time_limit_s=time_limit, workers=workers, seed=seed, why=why,
-                              force=list(force or []), exclude=list(exclude or []))
+        inputs = planner.load_workload(workload)
+        result = planner.plan(
+            inputs,
+            cat,
+            time_limit_s=time_limit,
+            workers=workers,
+            seed=seed,
+            why=why,
+            force=list(force or []),
+            exclude=list(exclude or []),
+        )
+        money = Money(currency, cat.fx_cny_per_usd.value if cat.fx_cny_per_usd else None)
         if chosen is not None:
-            fx = cat.fx_cny_per_usd.value if cat.fx_cny_per_usd else None
-            wl = planner.load_workload(workload)
-            emit(render_as(result, chosen, catalog=cat, workload=wl, money=Money(currency, fx)), chosen, output, overwrite)
+            emit(render_as(result, chosen, catalog=cat, workload=inputs, money=money), chosen, output, overwrite)
         else:
-            fx = cat.fx_cny_per_usd.value if cat.fx_cny_per_usd else None
-            render(result, Console(width=None if sys.stdout.isatty() else 150), Money(currency, fx))
+            render(result, Console(width=None if sys.stdout.isatty() else 150), money)
         return {"OPTIMAL": 0, "FEASIBLE": 0, "INFEASIBLE": 1, "NO_SOLUTION": 3}.get(result.status, 4)
 
     code = guarded(body, debug)

@@ -49,7 +49,7 @@ class Row:
 
 def money(usd: float) -> int:
     """Whole USD, rounded up (conservative for budgets)."""
-    return int(math.ceil(usd / MONEY_RESOLUTION_USD - 1e-9)) if usd > 0 else int(math.floor(usd))
+    return math.ceil(usd / MONEY_RESOLUTION_USD - 1e-9) if usd > 0 else math.floor(usd)
 
 
 @dataclass

@@ -100,8 +100,9 @@ def moved(p: Problem, name: str, value: float) -> Problem:
         return dataclasses.replace(p, power_caps=caps)
     if lim.kind == "supply":
         shift = round(value - lim.current)
-        units = [dataclasses.replace(c, max_units=max(0, c.max_units + shift)) if c.name == name else c
-                 for c in p.unit_caps]
+        units = [
+            dataclasses.replace(c, max_units=max(0, c.max_units + shift)) if c.name == name else c for c in p.unit_caps
+        ]
         return dataclasses.replace(p, unit_caps=units)
     if lim.kind == "ratio":
         ties = [dataclasses.replace(t, ratio=value) if t.name == name else t for t in p.tie_ins]
@@ -110,8 +111,9 @@ def moved(p: Problem, name: str, value: float) -> Problem:
         floors = []
         for f in p.share_floors:
             if f.name == name:
-                mins = tuple((min(m, value) if value <= lim.current else value) if m > 0 else 0.0
-                             for m in f.min_by_period)
+                mins = tuple(
+                    (min(m, value) if value <= lim.current else value) if m > 0 else 0.0 for m in f.min_by_period
+                )
                 f = dataclasses.replace(f, min_by_period=mins)
             floors.append(f)
         return dataclasses.replace(p, share_floors=floors)
@@ -134,8 +136,8 @@ def moved(p: Problem, name: str, value: float) -> Problem:
         cands[key] = c
     reasons = dict(p.ban_reasons)
     reasons[name] = re.sub(r"\d+ devices", f"{int(value)} devices", reasons[name])
-    caps = {**p.cluster_caps, name: int(value)}
-    return dataclasses.replace(p, candidates=cands, ban_reasons=reasons, cluster_caps=caps)
+    cluster = {**p.cluster_caps, name: int(value)}
+    return dataclasses.replace(p, candidates=cands, ban_reasons=reasons, cluster_caps=cluster)
 
 
 def cluster_sizes(p: Problem, name: str) -> list[int]:
