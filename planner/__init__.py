@@ -10,6 +10,7 @@ from planner.catalog.store import Catalog, load_catalog
 from planner.catalog.workload_file import load_workload
 from planner.compare import Comparison, compare, compare_plans
 from planner.errors import InputError, PlannerError, VerificationError
+from planner.estimate import Estimate, estimate, validate  # noqa: F401 - performance estimates
 from planner.frontier import frontier
 from planner.models.plan import Plan
 from planner.models.workload import Workload

@@ -41,6 +41,28 @@ class Slo(Strict):
     tpot_ms: float = Field(gt=0, le=3_600_000)
 
 
+class Parallelism(Strict):
+    """A pinned parallel layout; dimensions left unset are chosen by the performance model.
+
+    Training: tensor, pipeline, data, expert and context parallelism of the whole job.
+    Inference (per replica): tp and pp; dp = attention data-parallel groups sharing the experts
+    of a MoE model (wide expert parallelism, ep = tp·dp); cp does not apply.
+    """
+
+    tp: int | None = Field(default=None, ge=1, le=1024)
+    pp: int | None = Field(default=None, ge=1, le=1024)
+    dp: int | None = Field(default=None, ge=1, le=10_000_000)
+    ep: int | None = Field(default=None, ge=1, le=100_000)
+    cp: int | None = Field(default=None, ge=1, le=1024)
+
+
+class Speculative(Strict):
+    """Speculative decoding (MTP, EAGLE, draft models): draft tokens verified per step."""
+
+    draft_tokens: int = Field(ge=1, le=16)
+    acceptance: float | None = Field(default=None, gt=0, lt=1, description="per-position acceptance (default 0.8)")
+
+
 class Budget(Strict):
     total: float | None = Field(default=None, gt=0, le=1e13, description="TCO over the horizon")
     capex: float | None = Field(default=None, gt=0, le=1e13)
@@ -119,6 +141,22 @@ class Workload(Strict):
     constraints: Constraints = Field(default_factory=Constraints)
     existing_fleet: list[ExistingUnits] = Field(default_factory=list)
     objective: Objective = "min_tco"
+    # performance pins (plan estimate): unset means the model chooses
+    parallelism: Parallelism | None = None
+    batch: int | None = Field(
+        default=None, ge=1, le=10_000_000,
+        description="training: global batch in sequences; inference: sequences in flight per replica",
+    )
+    micro_batch: int | None = Field(default=None, ge=1, le=1024, description="training: sequences per micro-batch")
+    recompute: Literal["none", "selective", "full"] | None = Field(default=None, description="training")
+    concurrency: int | None = Field(
+        default=None, ge=1, le=10_000_000, description="inference: requests in flight across the system"
+    )
+    scenario: Literal["offline", "server"] | None = Field(
+        default=None, description="inference: server meets the SLO (default); offline maximises throughput"
+    )
+    disaggregated: bool | None = Field(default=None, description="inference: prefill on separate devices")
+    speculative: Speculative | None = Field(default=None, description="inference: speculative decoding")
 
     _origin: Any = PrivateAttr(default=None)
     """The YAML document it was read from (file and line map), when read from a file."""
@@ -141,6 +179,18 @@ class Workload(Strict):
             self.constraints.budget is None or self.constraints.budget.total is None
         ):
             raise ValueError("objective max_throughput needs constraints.budget.total (a capex budget leaves rentals unbounded)")
+        return self
+
+    @model_validator(mode="after")
+    def _perf_fields(self) -> Workload:
+        own = {"training": ("micro_batch", "recompute"),
+               "inference": ("concurrency", "scenario", "disaggregated", "speculative")}
+        other = "inference" if self.kind == "training" else "training"
+        stray = [f for f in own[other] if getattr(self, f) is not None]
+        if stray:
+            raise ValueError(f"a {self.kind} workload does not take: {', '.join(stray)}")
+        if self.kind == "inference" and self.parallelism is not None and self.parallelism.cp is not None:
+            raise ValueError("parallelism.cp applies to training workloads")
         return self
 
     @property

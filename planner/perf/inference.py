@@ -1,29 +1,52 @@
 """Inference replicas: which shapes hold the model, and what each delivers under the SLO.
 
 A replica is ``tp`` devices inside one scale-up domain, times ``pp`` pipeline stages when the
-model does not fit one domain. Decode is memory-bound, prefill compute-bound (DESIGN §3).
+model does not fit one domain, times ``dp_attention`` attention groups sharing expert-parallel
+MoE layers. Per request a replica spends prefill time plus out·step(b)/(b·τ) of decode time
+(DESIGN §3), so requests/s = 1 / (prefill + out·step/(b·τ)). With prefill and decode on one
+replica every decode step also absorbs the prefill of the requests that replace finished ones:
+
+    TPOT = (step(b) + (b·τ/out) · prefill) / τ
+
+Disaggregated serving moves prefill to its own devices; TPOT is then step/τ. ``server``
+scenarios take the largest batch meeting TPOT (and prefill within the TTFT share); ``offline``
+takes the largest batch memory and the scheduler allow.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from planner.models.catalog import ModelArch
-from planner.perf.arch_math import (
-    BYTES,
-    forward_flops_per_token,
-    kv_bytes_per_token,
-    prefill_flops,
-    weight_bytes,
-    weights_read_per_step,
+from planner.perf.arch_math import BYTES
+from planner.perf.device import DeviceModel
+from planner.perf.serving_step import (
+    Layout,
+    Numerics,
+    StepCost,
+    acceptance_length,
+    decode_step,
+    kv_bytes_per_seq_device,
+    max_batch_by_memory,
+    on_device,
+    prefill_device_s,
+    prefill_latency_s,
+    weight_bytes_per_device,
 )
-from planner.perf.device import PP_HOP_S, TP_LATENCY_S, DeviceModel
 
 TTFT_PREFILL_SHARE = 0.5
 """Share of the TTFT target the prefill itself may use; the rest absorbs queueing and
 scheduling delay (planner assumption)."""
 
-MAX_BATCH = 4096
+MAX_BATCH = 2048
+"""Sequences in flight per replica at most (scheduler limit) for tensor-parallel replicas:
+TensorRT-LLM's default max_batch_size (trtllm-build --max_batch_size 2048)."""
+
+MAX_BATCH_PER_RANK = 1024
+"""Sequences in flight per attention group at most in data-parallel-attention replicas
+(SGLang/vLLM max running requests per DP rank; a planner assumption)."""
+
 MAX_REPLICA_DEVICES = 512
 
 
@@ -36,6 +59,27 @@ class InferenceSetup:
     output_tokens: int
     ttft_ms: float
     tpot_ms: float
+    scenario: str = "server"
+    """server: meet the SLO; offline: as many tokens/s as memory allows, SLO not binding."""
+    batch: int | None = None
+    """Pinned sequences in flight per replica."""
+    concurrency: int | None = None
+    """Pinned requests in flight per replica (a benchmark's max concurrency)."""
+    tp: int | None = None
+    pp: int | None = None
+    dp_attention: int | None = None
+    disaggregated: bool = False
+    prefill_devices: int | None = None
+    """Disaggregated: prefill devices per replica (None: sized to balance decode)."""
+    draft_tokens: int = 0
+    acceptance: float | None = None
+    weight_precision: str | None = None
+    """Stored weight precision when it differs from the arithmetic (int4 for W4A8)."""
+    decode_context: float | None = None
+    """Mean cached tokens during decode (default input + output/2)."""
+
+    def numerics(self) -> Numerics:
+        return Numerics(self.weight_precision or self.precision, self.precision, self.kv_precision)
 
 
 @dataclass(frozen=True)
@@ -53,10 +97,25 @@ class ReplicaShape:
     output_tokens_per_s: float
     bottleneck: str
     compute_precision: str
+    dp_attention: int = 1
+    prefill_devices: int = 0
+    decode_step_ms: float = 0.0
+    accepted_per_step: float = 1.0
+    max_batch_by_memory: int = 0
+    input_tokens_per_s: float = 0.0
+    limited_by: str = ""
 
     @property
     def devices(self) -> int:
-        return self.tp * self.pp
+        return self.tp * self.pp * self.dp_attention + self.prefill_devices
+
+    @property
+    def decode_devices(self) -> int:
+        return self.tp * self.pp * self.dp_attention
+
+    @property
+    def output_tokens_per_s_per_device(self) -> float:
+        return self.output_tokens_per_s / self.devices
 
 
 @dataclass(frozen=True)
@@ -66,94 +125,142 @@ class Infeasible:
     reason: str
 
 
-def _tp_comm_s(dev: DeviceModel, arch: ModelArch, tp: int, tokens: float) -> float:
-    """Two ring all-reduces per layer of tokens·hidden·2 bytes: 2·L·(α + 2(t−1)/t·m/B)."""
-    if tp == 1:
-        return 0.0
-    msg = tokens * arch.hidden * 2.0
-    per = TP_LATENCY_S + 2.0 * (tp - 1) / tp * msg / dev.scale_up_bytes_s
-    return 2.0 * arch.layers * per
-
-
 def decode_step_s(dev: DeviceModel, s: InferenceSetup, tp: int, pp: int, batch: int) -> tuple[float, str]:
-    """Time for every sequence in the batch to produce one token, and what bounds it.
-
-    max(bytes read / (tp·BW·eff_bw), FLOPs / (tp·peak·eff_c)) + TP comm + (pp−1) hops.
-    Pipeline stages add capacity, not speed: a token still crosses every stage in turn.
-    """
-    context = s.input_tokens + s.output_tokens / 2.0
-    peak, _ = dev.peak_flops(s.precision)
-    kv = batch * context * kv_bytes_per_token(s.arch, s.kv_precision, tp * pp)
-    mem_s = (weights_read_per_step(s.arch, s.precision, batch) + kv) / (
-        tp * dev.bw_bytes_s * dev.efficiency["decode_bw"]
-    )
-    cmp_s = batch * forward_flops_per_token(s.arch, context) / (tp * peak * dev.efficiency["prefill"])
-    comm_s = _tp_comm_s(dev, s.arch, tp, batch) + (pp - 1) * PP_HOP_S
-    if mem_s >= cmp_s:
-        bound = "memory bandwidth"
-    else:
-        bound = "compute"
-    if comm_s > max(mem_s, cmp_s):
-        bound = "interconnect"
-    return max(mem_s, cmp_s) + comm_s, bound
+    """Time for every sequence in the batch to produce one token, and what bounds it."""
+    cost = decode_step(dev, s.arch, s.numerics(), Layout(tp, pp), batch, _context(s), s.draft_tokens)
+    return cost.step_s, cost.bound
 
 
 def prefill_s(dev: DeviceModel, s: InferenceSetup, tp: int, pp: int) -> float:
-    peak, _ = dev.peak_flops(s.precision)
-    flops = prefill_flops(s.arch, s.input_tokens)
-    return (
-        flops / (tp * peak * dev.efficiency["prefill"])
-        + _tp_comm_s(dev, s.arch, tp, s.input_tokens)
-        + (pp - 1) * PP_HOP_S
-    )
+    return prefill_latency_s(dev, s.arch, s.numerics(), Layout(tp, pp), s.input_tokens)
 
 
-def evaluate_shape(dev: DeviceModel, s: InferenceSetup, tp: int, pp: int) -> ReplicaShape | Infeasible:
-    """The largest batch whose decode step meets TPOT and whose KV cache fits memory."""
-    devices = tp * pp
-    weights = weight_bytes(s.arch, s.precision)
-    free = devices * dev.usable_bytes - weights
-    if free <= 0:
-        return Infeasible(tp, pp, f"weights need {weights / 1e9:.0f} GB, {devices} devices hold "
-                          f"{devices * dev.usable_bytes / 1e9:.0f} GB usable")
-    per_seq = kv_bytes_per_token(s.arch, s.kv_precision, devices) * (s.input_tokens + s.output_tokens)
-    max_by_memory = min(MAX_BATCH, int(free // per_seq))
-    if max_by_memory < 1:
-        return Infeasible(tp, pp, "no room for the KV cache of one request")
-    pre = prefill_s(dev, s, tp, pp)
-    if pre * 1000.0 > s.ttft_ms * TTFT_PREFILL_SHARE:
-        return Infeasible(tp, pp, f"prefill takes {pre * 1000:.0f} ms; TTFT target {s.ttft_ms:.0f} ms")
-    step1, _ = decode_step_s(dev, s, tp, pp, 1)
-    if step1 * 1000.0 > s.tpot_ms:
-        return Infeasible(tp, pp, f"one token takes {step1 * 1000:.1f} ms even at batch 1; TPOT target {s.tpot_ms:.0f} ms")
-    lo, hi = 1, max_by_memory
-    while lo < hi:  # largest batch with step <= TPOT (step grows with batch)
-        mid = (lo + hi + 1) // 2
-        if decode_step_s(dev, s, tp, pp, mid)[0] * 1000.0 <= s.tpot_ms:
-            lo = mid
-        else:
-            hi = mid - 1
-    batch = lo
-    step, bound = decode_step_s(dev, s, tp, pp, batch)
-    if batch == max_by_memory and step * 1000.0 < s.tpot_ms * 0.95:
+def _context(s: InferenceSetup) -> float:
+    return s.decode_context if s.decode_context is not None else s.input_tokens + s.output_tokens / 2.0
+
+
+def _dpa_options(arch: ModelArch, tp: int, pp: int, limit: int) -> list[int]:
+    if arch.moe is None or pp > 1:
+        return [1]
+    out, d = [], 1
+    while tp * d <= limit:
+        out.append(d)
+        d *= 2
+    return out
+
+
+def evaluate_shape(dev: DeviceModel, s: InferenceSetup, tp: int, pp: int, *,
+                   dp_attention: int | None = None) -> ReplicaShape | Infeasible:
+    """The replica at (tp, pp[, dp_attention]) at its largest batch meeting the SLO.
+
+    Without ``dp_attention`` the best attention data-parallel width (per device) is taken, the
+    same choice :func:`replica_shapes` makes, so a plan's layout re-evaluates identically.
+    """
+    if dp_attention is not None:
+        return _evaluate(dev, s, Layout(tp, pp, dp_attention))
+    options = [s.dp_attention] if s.dp_attention else _dpa_options(s.arch, tp, pp, MAX_REPLICA_DEVICES)
+    best: ReplicaShape | Infeasible | None = None
+    for dpa in options:
+        got = _evaluate(dev, s, Layout(tp, pp, dpa))
+        if isinstance(got, ReplicaShape):
+            if not isinstance(best, ReplicaShape) or _per_device(got) > _per_device(best) * (1 + 1e-9):
+                best = got
+        elif best is None:
+            best = got
+    assert best is not None
+    return best
+
+
+def _per_device(r: ReplicaShape) -> float:
+    return r.requests_per_s / r.devices
+
+
+def _evaluate(dev: DeviceModel, s: InferenceSetup, lay: Layout) -> ReplicaShape | Infeasible:
+    lay = on_device(dev, lay)
+    num = s.numerics()
+    arch = s.arch
+    if num.weights not in BYTES or num.kv not in BYTES:
+        return Infeasible(lay.tp, lay.pp, f"unsupported precision {num.weights}/{num.kv}")
+    weights = weight_bytes_per_device(arch, num, lay)
+    if weights >= dev.usable_bytes:
+        return Infeasible(lay.tp, lay.pp, f"weights need {weights / 1e9:.0f} GB per device of {lay.devices}, "
+                          f"{dev.usable_bytes / 1e9:.0f} GB usable")
+    held = (s.decode_context or s.input_tokens) + s.output_tokens
+    by_memory = max_batch_by_memory(dev, arch, num, lay, held)
+    if by_memory < 1:
+        return Infeasible(lay.tp, lay.pp, "no room for the KV cache of one request")
+    cap = min(by_memory, MAX_BATCH if lay.dpa == 1 else MAX_BATCH_PER_RANK * lay.dpa)
+    limited = "memory capacity" if by_memory <= cap else "scheduler limit"
+    for pin, why in ((s.batch, "pinned batch"), (s.concurrency, "pinned concurrency")):
+        if pin is not None and pin < cap:
+            cap, limited = pin, why
+    d = lay.devices
+    pre_dev = prefill_device_s(dev, arch, num, lay, s.input_tokens)
+    ttft = prefill_latency_s(dev, arch, num, lay, s.input_tokens)
+    tau = acceptance_length(s.draft_tokens, s.acceptance)
+    ctx = _context(s)
+    interleave = 0.0 if s.disaggregated else pre_dev / d
+
+    def cost(b: float) -> StepCost:
+        return decode_step(dev, arch, num, lay, b, ctx, s.draft_tokens)
+
+    def tpot(b: float) -> float:
+        return (cost(b).step_s + b * tau / s.output_tokens * interleave) / tau
+
+    batch = cap
+    pinned = s.batch is not None or s.concurrency is not None
+    if s.scenario != "offline" and not pinned:
+        if ttft * 1000.0 > s.ttft_ms * TTFT_PREFILL_SHARE:
+            return Infeasible(lay.tp, lay.pp, f"prefill takes {ttft * 1000:.0f} ms; TTFT target {s.ttft_ms:.0f} ms")
+        if tpot(1) * 1000.0 > s.tpot_ms:
+            return Infeasible(lay.tp, lay.pp, f"one token takes {tpot(1) * 1000:.1f} ms even at batch 1; "
+                              f"TPOT target {s.tpot_ms:.0f} ms")
+        lo, hi = 1, cap
+        while lo < hi:  # largest batch with TPOT within target (TPOT grows with batch)
+            mid = (lo + hi + 1) // 2
+            if tpot(mid) * 1000.0 <= s.tpot_ms:
+                lo = mid
+            else:
+                hi = mid - 1
+        if lo < cap:
+            limited = "TPOT target"
+        batch = lo
+    step = cost(batch)
+    decode_rps = batch * tau / (s.output_tokens * step.step_s)
+    prefill_devices = 0
+    if s.disaggregated:
+        need = pre_dev * decode_rps
+        prefill_devices = s.prefill_devices if s.prefill_devices is not None else max(1, math.ceil(need - 1e-9))
+        rps = min(decode_rps, prefill_devices / pre_dev)
+    else:
+        rps = 1.0 / (pre_dev / d + s.output_tokens * step.step_s / (batch * tau))
+    bound = step.bound
+    if limited == "memory capacity" and bound != "interconnect":
         bound = "memory capacity"
-    per_request_s = pre + s.output_tokens * step / batch
-    _, used_precision = dev.peak_flops(s.precision)
-    kv_total = batch * (s.input_tokens + s.output_tokens) * kv_bytes_per_token(s.arch, s.kv_precision, devices)
-    shape = ReplicaShape(
-        tp=tp,
-        pp=pp,
+    if s.disaggregated and prefill_devices / pre_dev < decode_rps * (1 - 1e-9):
+        bound = "compute (prefill pool)"
+    _, used = dev.peak_flops(s.precision)
+    kv = batch / lay.dpa * kv_bytes_per_seq_device(arch, num, lay, held)
+    return ReplicaShape(
+        tp=lay.tp,
+        pp=lay.pp,
         batch=batch,
-        tpot_ms=step * 1000.0,
-        ttft_ms=pre * 1000.0,
-        requests_per_s=1.0 / per_request_s,
-        output_tokens_per_s=s.output_tokens / per_request_s,
-        weights_gb_per_device=weights / devices / 1e9,
-        kv_gb_per_device=kv_total / devices / 1e9,
+        tpot_ms=tpot(batch) * 1000.0,
+        ttft_ms=ttft * 1000.0,
+        requests_per_s=rps,
+        weights_gb_per_device=weights / 1e9,
+        kv_gb_per_device=kv / 1e9,
+        output_tokens_per_s=rps * s.output_tokens,
         bottleneck=bound,
-        compute_precision=used_precision,
+        compute_precision=used,
+        dp_attention=lay.dpa,
+        prefill_devices=prefill_devices,
+        decode_step_ms=step.step_s * 1000.0,
+        accepted_per_step=tau,
+        max_batch_by_memory=by_memory,
+        input_tokens_per_s=rps * s.input_tokens,
+        limited_by=limited,
     )
-    return shape
 
 
 def candidate_layouts(dev: DeviceModel) -> list[tuple[int, int]]:
@@ -180,9 +287,12 @@ def replica_shapes(dev: DeviceModel, s: InferenceSetup, keep: int = 3) -> tuple[
     ok: list[ReplicaShape] = []
     bad: list[Infeasible] = []
     for tp, pp in candidate_layouts(dev):
-        if s.precision not in BYTES or s.kv_precision not in BYTES:
+        if (s.tp is not None and tp != s.tp) or (s.pp is not None and pp != s.pp):
             continue
         result = evaluate_shape(dev, s, tp, pp)
+        (ok if isinstance(result, ReplicaShape) else bad).append(result)  # type: ignore[arg-type]
+    if s.tp is not None and not any(r.tp == s.tp for r in ok) and not any(b.tp == s.tp for b in bad):
+        result = evaluate_shape(dev, s, s.tp, s.pp or 1)
         (ok if isinstance(result, ReplicaShape) else bad).append(result)  # type: ignore[arg-type]
     ok.sort(key=lambda r: (-r.requests_per_s / r.devices, r.devices))
     chosen = ok[:keep]
