@@ -49,6 +49,8 @@ MAX_BATCH_PER_RANK = 1024
 
 MAX_REPLICA_DEVICES = 512
 
+WIDE_EP_MIN_DEVICES = 32
+
 
 @dataclass(frozen=True)
 class InferenceSetup:
@@ -140,6 +142,7 @@ def _context(s: InferenceSetup) -> float:
 
 
 def _dpa_options(arch: ModelArch, tp: int, pp: int, limit: int) -> list[int]:
+    """Attention data-parallel widths a MoE replica may take: powers of two up to ``limit`` devices."""
     if arch.moe is None or pp > 1:
         return [1]
     out, d = [], 1
@@ -147,6 +150,13 @@ def _dpa_options(arch: ModelArch, tp: int, pp: int, limit: int) -> list[int]:
         out.append(d)
         d *= 2
     return out
+
+
+def wide_ep_limit(dev: DeviceModel) -> int:
+    """Largest expert-parallel replica the model proposes unpinned: one scale-up domain, at least
+    WIDE_EP_MIN_DEVICES (four 8-device nodes over the scale-out network, as SGLang's DeepSeek
+    prefill units); a workload can pin a wider one."""
+    return min(MAX_REPLICA_DEVICES, max(dev.domain, WIDE_EP_MIN_DEVICES))
 
 
 def evaluate_shape(dev: DeviceModel, s: InferenceSetup, tp: int, pp: int, *,
@@ -158,7 +168,7 @@ def evaluate_shape(dev: DeviceModel, s: InferenceSetup, tp: int, pp: int, *,
     """
     if dp_attention is not None:
         return _evaluate(dev, s, Layout(tp, pp, dp_attention))
-    options = [s.dp_attention] if s.dp_attention else _dpa_options(s.arch, tp, pp, MAX_REPLICA_DEVICES)
+    options = [s.dp_attention] if s.dp_attention else _dpa_options(s.arch, tp, pp, wide_ep_limit(dev))
     best: ReplicaShape | Infeasible | None = None
     for dpa in options:
         got = _evaluate(dev, s, Layout(tp, pp, dpa))
