@@ -15,6 +15,7 @@ from planner.models.fleet import Fleet
 from planner.models.workload import PresetRef, Workload
 
 Path_t = tuple[str | int, ...]
+_SINGULAR = {"policies": "policy"}
 
 
 def load_workload(path: str | os.PathLike[str]) -> Workload | Fleet:
@@ -80,7 +81,7 @@ class _Refs:
                 file=file,
                 line=line,
                 field=_dotted(path),
-                message=f"unknown {kind.rstrip('s')} '{ident}'",
+                message=f"unknown {_SINGULAR.get(kind, kind.rstrip('s'))} '{ident}'",
                 hint=f"did you mean '{hint_id}'?" if hint_id else None,
             )
         )

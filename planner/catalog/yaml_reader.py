@@ -62,6 +62,8 @@ def _read_text(path: Path) -> str:
         raise InputError.single(shown, "file not found")
     if path.is_dir():
         raise InputError.single(shown, "is a directory, expected a YAML file")
+    if not path.is_file():  # a FIFO or a device (/dev/zero) would block or never end
+        raise InputError.single(shown, "is not a regular file, expected a YAML file")
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -69,7 +71,10 @@ def _read_text(path: Path) -> str:
                 shown,
                 f"file is {size / 1e6:.1f} MB; inputs are limited to {MAX_FILE_BYTES // 1_000_000} MB",
             )
-        raw = path.read_bytes()
+        with path.open("rb") as handle:  # never more than the limit, even if the file grows meanwhile
+            raw = handle.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise InputError.single(shown, f"file is over {MAX_FILE_BYTES // 1_000_000} MB; inputs are limited to that")
     except PermissionError:
         raise InputError.single(shown, "permission denied: cannot read the file") from None
     except OSError as exc:
@@ -127,7 +132,7 @@ class _Builder:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        value = self.loader.construct_object(node, deep=True)
+        value = self.scalar(node, path)
         if isinstance(value, float) and not math.isfinite(value):
             raise InputError.single(
                 self.file,
@@ -145,7 +150,19 @@ class _Builder:
                 line=node.start_mark.line + 1,
                 field=_dotted(path),
             )
-        return str(self.loader.construct_object(node))
+        return str(self.scalar(node, path))
+
+    def scalar(self, node: yaml.Node, path: Path_t) -> Any:
+        """A plain value; one that looks typed but is not (2026-13-45 as a date) is an input error."""
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except (ValueError, OverflowError) as exc:
+            raise InputError.single(
+                self.file,
+                f"'{node.value}' is not a valid value ({exc})",
+                line=node.start_mark.line + 1,
+                field=_dotted(path) or None,
+            ) from None
 
 
 def _dotted(path: Path_t) -> str:

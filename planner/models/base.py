@@ -30,6 +30,10 @@ def normalise_date(value: object) -> str:
     if isinstance(value, int) and 1990 <= value <= 2100:
         return str(value)
     if isinstance(value, str) and _DATE.match(value.strip()):
+        try:
+            date_floor(value.strip())
+        except ValueError:
+            raise ValueError(f"'{value.strip()}' is not a calendar date") from None
         return value.strip()
     raise ValueError("expected a date such as 2025-12-08, 2025-12 or 2025")
 

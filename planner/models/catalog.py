@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from planner.models.base import Confidence, Sourced, Strict, normalise_date
 
@@ -22,13 +22,34 @@ Measure = Literal["devices", "compute", "throughput", "spend"]
 WorkloadKind = Literal["training", "inference"]
 
 
+def _within(low: float, high: float, *, above: bool = False) -> AfterValidator:
+    """A known figure must be physically possible, so no later arithmetic divides by zero or overflows.
+
+    These are hard limits, far wider than the plausibility ranges ``plan catalog validate`` warns about.
+    """
+
+    def check(fig: Sourced | None) -> Sourced | None:
+        if fig is None or fig.value is None:
+            return fig
+        if (fig.value <= low if above else fig.value < low) or fig.value > high:
+            floor = f"above {low:g}" if above else f"at least {low:g}"
+            raise ValueError(f"value must be {floor} and at most {high:,.0f}; got {fig.value:g}")
+        return fig
+
+    return AfterValidator(check)
+
+
+Positive = Annotated[Sourced, _within(0, 1e6, above=True)]
+Fraction = Annotated[Sourced, _within(0, 1, above=True)]
+
+
 class DensePeaks(Strict):
     """Dense (never 2:4 sparse) peak throughput per device, TFLOPS (TOPS for int8)."""
 
-    bf16: Sourced | None = None
-    fp16: Sourced | None = None
-    fp8: Sourced | None = None
-    int8: Sourced | None = None
+    bf16: Positive | None = None
+    fp16: Positive | None = None
+    fp8: Positive | None = None
+    int8: Positive | None = None
 
     def get(self, precision: str) -> Sourced | None:
         found: Sourced | None = getattr(self, precision, None)
@@ -39,16 +60,17 @@ class ScaleUp(Strict):
     """The high-bandwidth domain a tensor-parallel group must stay inside."""
 
     fabric: str
-    bw_gbps: Sourced = Field(description="GB/s per device, unidirectional where known")
-    domain: Sourced = Field(description="devices in one scale-up domain (8 for HGX, 384 for CM384)")
+    bw_gbps: Positive = Field(description="GB/s per device, unidirectional where known")
+    domain: Annotated[Sourced, _within(1, 1e6)] = Field(
+        description="devices in one scale-up domain (8 for HGX, 384 for CM384)")
 
 
 class Efficiency(Strict):
     """Fractions of peak reached in practice; a stack default unless the part overrides it."""
 
-    train_mfu: Sourced | None = None
-    prefill: Sourced | None = None
-    decode_bw: Sourced | None = None
+    train_mfu: Fraction | None = None
+    prefill: Fraction | None = None
+    decode_bw: Fraction | None = None
 
 
 class Accelerator(Strict):
@@ -62,13 +84,13 @@ class Accelerator(Strict):
     )
     aliases: list[str] = Field(default_factory=list)
     dies_per_package: int = Field(default=1, ge=1, le=8)
-    memory_gb: Sourced
+    memory_gb: Positive
     memory_type: str | None = None
-    memory_bw_tbps: Sourced
+    memory_bw_tbps: Positive
     dense_tflops: DensePeaks
-    tdp_w: Sourced
+    tdp_w: Positive
     scale_up: ScaleUp
-    scale_out_gbit: Sourced | None = None
+    scale_out_gbit: Positive | None = None
     software_stack: str
     efficiency: Efficiency = Field(default_factory=Efficiency)
     notes: str | None = None
@@ -93,6 +115,13 @@ class Price(Sourced):
     currency: Literal["USD", "CNY"]
     per: Literal["unit", "device-hour", "kWh"]
 
+    @field_validator("value")
+    @classmethod
+    def _possible(cls, v: float | None) -> float | None:
+        if v is not None and not 0 <= v <= 1e10:
+            raise ValueError("a price must be between 0 and 10,000,000,000")
+        return v
+
 
 class UnitSpec(Strict):
     kind: Literal["card", "server", "supernode", "instance"]
@@ -103,7 +132,8 @@ class ServerOverhead(Strict):
     """What a unit adds on top of its accelerators: hosts, NICs, switches, cooling."""
 
     cost: Price | None = None
-    power_w: Sourced | None = Field(default=None, description="watts per unit beyond the cards' TDP")
+    power_w: Annotated[Sourced, _within(0, 1e7)] | None = Field(
+        default=None, description="watts per unit beyond the cards' TDP")
 
 
 class Offer(Strict):
@@ -120,10 +150,10 @@ class Offer(Strict):
     unit: UnitSpec
     price: Price
     server_overhead: ServerOverhead = Field(default_factory=ServerOverhead)
-    supply_cap_units: Sourced | None = None
-    lead_time_weeks: Sourced | None = None
-    max_cluster_devices: Sourced | None = None
-    scale_up_domain: Sourced | None = Field(
+    supply_cap_units: Annotated[Sourced, _within(0, 1e9)] | None = None
+    lead_time_weeks: Annotated[Sourced, _within(0, 1e4)] | None = None
+    max_cluster_devices: Annotated[Sourced, _within(1, 1e9)] | None = None
+    scale_up_domain: Annotated[Sourced, _within(1, 1e6)] | None = Field(
         default=None,
         description="devices in one scale-up domain for this packaging, when it differs from the part's "
         "(a 910C in an 8-package server vs. a CloudMatrix 384 supernode)",
@@ -158,8 +188,8 @@ class Site(Strict):
     location: Location
     region: str
     jurisdiction: str
-    power_kw: Sourced = Field(description="default power envelope available to the buyer")
-    pue: Sourced
+    power_kw: Annotated[Sourced, _within(0, 1e9)] = Field(description="default power envelope available to the buyer")
+    pue: Annotated[Sourced, _within(1, 10)]
     electricity_price: Price | None = Field(default=None, description="per kWh; rentals may omit it")
     notes: str | None = None
 
@@ -198,7 +228,7 @@ class BanRule(Strict):
 class CapRule(Strict):
     kind: Literal["cap"]
     match: Match
-    max_units: int = Field(ge=0)
+    max_units: int = Field(ge=0, le=1_000_000_000)
 
 
 class TieInRule(Strict):
@@ -329,6 +359,13 @@ class ModelPreset(Strict):
 
 class FxRate(Sourced):
     """CNY per USD."""
+
+    @field_validator("value")
+    @classmethod
+    def _possible(cls, v: float | None) -> float | None:
+        if v is not None and not 0.01 <= v <= 1000:
+            raise ValueError("CNY per USD must be between 0.01 and 1,000")
+        return v
 
 
 class Override(Strict):

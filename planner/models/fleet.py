@@ -24,6 +24,10 @@ from planner.models.workload import (
 )
 
 
+MAX_REQUESTS_PER_S = 1e8
+"""Demand after growth, per workload and period: beyond it the integer model would overflow."""
+
+
 class Member(Strict):
     """One workload inside a fleet; budget, power, floors and policies are the fleet's."""
 
@@ -42,7 +46,8 @@ class Member(Strict):
     start_period: int = Field(default=0, ge=0, le=1000, description="first period the workload runs")
     end_period: int | None = Field(default=None, ge=0, le=1000, description="last period (inference)")
     growth_per_period: float = Field(default=0.0, ge=-0.99, le=10, description="compound demand growth")
-    growth: list[float] | None = Field(default=None, description="demand multiplier per period (overrides)")
+    growth: list[float] | None = Field(default=None, min_length=1, max_length=1000,
+                                       description="demand multiplier per period (overrides)")
     allowed_locations: list[Location] | None = None
     exclude: list[str] = Field(default_factory=list)
 
@@ -112,8 +117,8 @@ class SupplyCap(Strict):
     @field_validator("units_per_period")
     @classmethod
     def _non_negative(cls, v: list[int]) -> list[int]:
-        if any(u < 0 for u in v):
-            raise ValueError("caps must be non-negative")
+        if any(u < 0 or u > 1_000_000_000 for u in v):
+            raise ValueError("caps must be between 0 and 1,000,000,000 units")
         return v
 
 
@@ -164,12 +169,20 @@ class Fleet(Strict):
         for m in self.fleet:
             if m.start_period >= count:
                 raise ValueError(f"workload '{m.name}' starts in period {m.start_period}; there are {count}")
+            if m.traffic is not None:
+                peak = max(m.traffic.requests_per_s * m.demand_factor(t) for t in range(count))
+                if peak > MAX_REQUESTS_PER_S:
+                    raise ValueError(f"workload '{m.name}' grows to {peak:.3g} requests/s; the planner handles "
+                                     f"up to {MAX_REQUESTS_PER_S:,.0f}")
         if self.objective == "max_throughput":
             raise ValueError("objective max_throughput applies to single inference workloads, not fleets")
         if self.hedge is not None and self.hedge.workloads:
             unknown = sorted(set(self.hedge.workloads) - set(names))
             if unknown:
                 raise ValueError(f"hedge names unknown workloads: {', '.join(unknown)}")
+            training = sorted(m.name for m in self.fleet if m.name in self.hedge.workloads and m.kind != "inference")
+            if training:
+                raise ValueError(f"a hedge covers serving workloads only; {', '.join(training)} is training")
         return self
 
     @property

@@ -291,6 +291,7 @@ class _Preparer:
                 continue
             try:
                 dev = device_model(self.cat, offer.accelerator)
+                dev.peak_flops("bf16")  # the compute measure: a part with no bf16/fp16 peak cannot be planned
             except MissingFigure as exc:
                 self.problem.excluded.append(f"{offer.id}: {exc}")
                 continue
