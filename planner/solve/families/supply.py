@@ -5,29 +5,45 @@ from __future__ import annotations
 import functools
 
 from planner.solve.builder import SHARE_SCALE, Builder, Row
+from planner.solve.problem import UnitCap
 
 
 def add_supply_caps(b: Builder) -> None:
     """Per cap k and period t it covers: Σ_{g ∈ G_k} n[g,t] ≤ U_k (new units; an existing fleet is owned)."""
     p = b.problem
-    seen: dict[str, tuple[float, tuple[str, ...], set[int]]] = {}
+    by_name: dict[str, list[UnitCap]] = {}
     for cap in p.unit_caps:
         for t in cap.periods:
             b.add(cap.name, sum(b.n[(k, t)] for k in cap.groups) <= b.limit(cap.name, cap.max_units))
-        limit, groups, periods = seen.get(cap.name, (float(cap.max_units), cap.groups, set()))
-        seen[cap.name] = (min(limit, cap.max_units), groups, periods | set(cap.periods))
-    for name, (limit, groups, periods) in seen.items():
-        b.row(
-            Row(
-                name,
-                "supply",
-                next(c.description for c in p.unit_caps if c.name == name),
-                "<=",
-                limit,
-                "units/period" if len(p.periods) > 1 else "units",
-                functools.partial(_most_in_a_period, keys=groups, periods=tuple(sorted(periods))),
+        by_name.setdefault(cap.name, []).append(cap)
+    unit = "units/period" if len(p.periods) > 1 else "units"
+    for name, caps in by_name.items():
+        if len({c.max_units for c in caps}) == 1:  # one limit: one row, the busiest period
+            periods = tuple(sorted({t for c in caps for t in c.periods}))
+            b.row(
+                Row(
+                    name,
+                    "supply",
+                    caps[0].description,
+                    "<=",
+                    caps[0].max_units,
+                    unit,
+                    functools.partial(_most_in_a_period, keys=caps[0].groups, periods=periods),
+                )
             )
-        )
+            continue
+        for cap in caps:  # limits that change over time: a row per period
+            b.row(
+                Row(
+                    name,
+                    "supply",
+                    cap.description,
+                    "<=",
+                    cap.max_units,
+                    unit,
+                    functools.partial(_most_in_a_period, keys=cap.groups, periods=cap.periods),
+                )
+            )
 
 
 def add_tie_ins(b: Builder) -> None:
