@@ -6,70 +6,35 @@ sees a :class:`Fleet`.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from planner.models.base import Strict, normalise_date
 from planner.models.catalog import Location, Match, Measure
-from planner.models.workload import (
-    Constraints,
-    ExistingUnits,
-    ModelRef,
-    Objective,
-    Precision,
-    Slo,
-    Traffic,
-    Workload,
-)
-
+from planner.models.workload import Constraints, ExistingUnits, JobSpec, Objective, Workload
 
 MAX_REQUESTS_PER_S = 1e8
 """Demand after growth, per workload and period: beyond it the integer model would overflow."""
 
 
-class Member(Strict):
+class Member(JobSpec):
     """One workload inside a fleet; budget, power, floors and policies are the fleet's."""
 
-    name: str = Field(min_length=1, max_length=200)
-    kind: Literal["training", "inference"]
-    description: str | None = None
-    model: ModelRef
-    precision: Precision = "bf16"
-    kv_precision: Precision | None = None
-    traffic: Traffic | None = None
-    slo: Slo | None = None
-    tokens_b: float | None = Field(default=None, gt=0, le=1e6)
-    seq_len: int | None = Field(default=None, ge=1, le=10_000_000)
-    deadline_days: float | None = Field(default=None, gt=0, le=3650)
-    domestic_user_data: bool | None = None
     start_period: int = Field(default=0, ge=0, le=1000, description="first period the workload runs")
     end_period: int | None = Field(default=None, ge=0, le=1000, description="last period (inference)")
     growth_per_period: float = Field(default=0.0, ge=-0.99, le=10, description="compound demand growth")
-    growth: list[float] | None = Field(default=None, min_length=1, max_length=1000,
-                                       description="demand multiplier per period (overrides)")
+    growth: list[float] | None = Field(
+        default=None, min_length=1, max_length=1000, description="demand multiplier per period (overrides)"
+    )
     allowed_locations: list[Location] | None = None
     exclude: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _kind_fields(self) -> Member:
-        needs = ("traffic", "slo") if self.kind == "inference" else ("tokens_b", "seq_len", "deadline_days")
-        stray = ("tokens_b", "seq_len", "deadline_days") if self.kind == "inference" else ("traffic", "slo")
-        missing = [f for f in needs if getattr(self, f) is None]
-        extra = [f for f in stray if getattr(self, f) is not None]
-        if missing:
-            raise ValueError(f"a {self.kind} workload needs: {', '.join(missing)}")
-        if extra:
-            raise ValueError(f"a {self.kind} workload does not take: {', '.join(extra)}")
+    def _growth(self) -> Member:
         if self.growth is not None and any(g < 0 for g in self.growth):
             raise ValueError("growth multipliers must be non-negative")
         return self
-
-    @property
-    def handles_domestic_data(self) -> bool:
-        if self.domestic_user_data is not None:
-            return self.domestic_user_data
-        return self.kind == "inference"
 
     def demand_factor(self, period: int) -> float:
         """Demand multiplier in ``period`` (0 outside the workload's active periods)."""
@@ -172,8 +137,10 @@ class Fleet(Strict):
             if m.traffic is not None:
                 peak = max(m.traffic.requests_per_s * m.demand_factor(t) for t in range(count))
                 if peak > MAX_REQUESTS_PER_S:
-                    raise ValueError(f"workload '{m.name}' grows to {peak:.3g} requests/s; the planner handles "
-                                     f"up to {MAX_REQUESTS_PER_S:,.0f}")
+                    raise ValueError(
+                        f"workload '{m.name}' grows to {peak:.3g} requests/s; the planner handles "
+                        f"up to {MAX_REQUESTS_PER_S:,.0f}"
+                    )
         if self.objective == "max_throughput":
             raise ValueError("objective max_throughput applies to single inference workloads, not fleets")
         if self.hedge is not None and self.hedge.workloads:
@@ -193,20 +160,7 @@ class Fleet(Strict):
 
     @classmethod
     def from_workload(cls, w: Workload) -> Fleet:
-        member = Member(
-            name=w.name,
-            kind=w.kind,
-            description=w.description,
-            model=w.model,
-            precision=w.precision,
-            kv_precision=w.kv_precision,
-            traffic=w.traffic,
-            slo=w.slo,
-            tokens_b=w.tokens_b,
-            seq_len=w.seq_len,
-            deadline_days=w.deadline_days,
-            domestic_user_data=w.domestic_user_data,
-        )
+        member = Member(**{name: getattr(w, name) for name in JobSpec.model_fields})
         fleet = cls.model_construct(
             name=w.name,
             description=w.description,

@@ -74,6 +74,10 @@ class DomesticShare(Strict):
     measure: Measure = "devices"
 
 
+_LOCATIONS: tuple[Location, ...] = ("onshore", "offshore")
+_ORIGINS: tuple[Origin, ...] = ("domestic", "foreign")
+
+
 class Constraints(Strict):
     budget: Budget | None = None
     power_kw: float | None = Field(default=None, gt=0, le=1e8, description="all hosted sites together")
@@ -82,21 +86,17 @@ class Constraints(Strict):
     )
     domestic_share: DomesticShare | None = None
     policies: list[str] = Field(default_factory=list, description="policy packs to switch on")
-    exclude_policies: list[str] = Field(
-        default_factory=list, description="default policies to switch off (scenarios)"
-    )
-    exclude: list[str] = Field(
-        default_factory=list, description="accelerator, vendor or offer ids not to use"
-    )
+    exclude_policies: list[str] = Field(default_factory=list, description="default policies to switch off (scenarios)")
+    exclude: list[str] = Field(default_factory=list, description="accelerator, vendor or offer ids not to use")
     force: list[str] = Field(
         default_factory=list, description="accelerator, vendor or offer ids the plan must use ('why not X?')"
     )
     max_cluster_devices: int | None = Field(default=None, ge=1, le=10_000_000)
     allow_rental: bool = True
     allow_purchase: bool = True
-    allowed_locations: list[Location] = Field(default_factory=lambda: ["onshore", "offshore"])
+    allowed_locations: list[Location] = Field(default_factory=lambda: list(_LOCATIONS))
     allowed_origins: list[Origin] = Field(
-        default_factory=lambda: ["domestic", "foreign"], description="e.g. [domestic] for an all-domestic fleet"
+        default_factory=lambda: list(_ORIGINS), description="e.g. [domestic] for an all-domestic fleet"
     )
 
     @model_validator(mode="after")
@@ -113,7 +113,11 @@ class ExistingUnits(Strict):
     site: str | None = Field(default=None, description="defaults to the workload's first site")
 
 
-class Workload(Strict):
+class JobSpec(Strict):
+    """What one workload is: the model, the traffic or the training run, and performance pins.
+
+    A single-workload file and each member of a fleet share these fields."""
+
     name: str = Field(min_length=1, max_length=200)
     kind: Literal["training", "inference"]
     description: str | None = None
@@ -127,24 +131,15 @@ class Workload(Strict):
     tokens_b: float | None = Field(default=None, gt=0, le=1e6)
     seq_len: int | None = Field(default=None, ge=1, le=10_000_000)
     deadline_days: float | None = Field(default=None, gt=0, le=3650)
-    # common
-    horizon_months: float = Field(default=36, gt=0, le=240)
     domestic_user_data: bool | None = Field(
         default=None, description="handles domestic users' data (default: inference yes, training no)"
     )
-    sites: list[str] | None = Field(
-        default=None, description="sites where purchases may go (default: every onshore site)"
-    )
-    energy_load_factor: float = Field(
-        default=1.0, gt=0, le=1, description="average draw as a fraction of nameplate power"
-    )
-    constraints: Constraints = Field(default_factory=Constraints)
-    existing_fleet: list[ExistingUnits] = Field(default_factory=list)
-    objective: Objective = "min_tco"
     # performance pins (plan estimate): unset means the model chooses
     parallelism: Parallelism | None = None
     batch: int | None = Field(
-        default=None, ge=1, le=10_000_000,
+        default=None,
+        ge=1,
+        le=10_000_000,
         description="training: global batch in sequences; inference: sequences in flight per replica",
     )
     micro_batch: int | None = Field(default=None, ge=1, le=1024, description="training: sequences per micro-batch")
@@ -158,11 +153,8 @@ class Workload(Strict):
     disaggregated: bool | None = Field(default=None, description="inference: prefill on separate devices")
     speculative: Speculative | None = Field(default=None, description="inference: speculative decoding")
 
-    _origin: Any = PrivateAttr(default=None)
-    """The YAML document it was read from (file and line map), when read from a file."""
-
     @model_validator(mode="after")
-    def _kind_fields(self) -> Workload:
+    def _kind_fields(self) -> JobSpec:
         if self.kind == "inference":
             missing = [f for f in ("traffic", "slo") if getattr(self, f) is None]
             stray = [f for f in ("tokens_b", "seq_len", "deadline_days") if getattr(self, f) is not None]
@@ -173,18 +165,10 @@ class Workload(Strict):
             raise ValueError(f"a {self.kind} workload needs: {', '.join(missing)}")
         if stray:
             raise ValueError(f"a {self.kind} workload does not take: {', '.join(stray)}")
-        if self.objective == "max_throughput" and self.kind == "training":
-            raise ValueError("objective max_throughput applies to inference workloads")
-        if self.objective == "max_throughput" and (
-            self.constraints.budget is None or self.constraints.budget.total is None
-        ):
-            raise ValueError("objective max_throughput needs constraints.budget.total (a capex budget leaves rentals unbounded)")
-        return self
-
-    @model_validator(mode="after")
-    def _perf_fields(self) -> Workload:
-        own = {"training": ("micro_batch", "recompute"),
-               "inference": ("concurrency", "scenario", "disaggregated", "speculative")}
+        own = {
+            "training": ("micro_batch", "recompute"),
+            "inference": ("concurrency", "scenario", "disaggregated", "speculative"),
+        }
         other = "inference" if self.kind == "training" else "training"
         stray = [f for f in own[other] if getattr(self, f) is not None]
         if stray:
@@ -198,3 +182,33 @@ class Workload(Strict):
         if self.domestic_user_data is not None:
             return self.domestic_user_data
         return self.kind == "inference"
+
+
+class Workload(JobSpec):
+    """A single-workload file: the job plus the constraints the buyer lives under."""
+
+    horizon_months: float = Field(default=36, gt=0, le=240)
+    sites: list[str] | None = Field(
+        default=None, description="sites where purchases may go (default: every onshore site)"
+    )
+    energy_load_factor: float = Field(
+        default=1.0, gt=0, le=1, description="average draw as a fraction of nameplate power"
+    )
+    constraints: Constraints = Field(default_factory=Constraints)
+    existing_fleet: list[ExistingUnits] = Field(default_factory=list)
+    objective: Objective = "min_tco"
+
+    _origin: Any = PrivateAttr(default=None)
+    """The YAML document it was read from (file and line map), when read from a file."""
+
+    @model_validator(mode="after")
+    def _objective_fits(self) -> Workload:
+        if self.objective == "max_throughput" and self.kind == "training":
+            raise ValueError("objective max_throughput applies to inference workloads")
+        if self.objective == "max_throughput" and (
+            self.constraints.budget is None or self.constraints.budget.total is None
+        ):
+            raise ValueError(
+                "objective max_throughput needs constraints.budget.total (a capex budget leaves rentals unbounded)"
+            )
+        return self
