@@ -61,7 +61,15 @@ def configure_logging(verbose: bool) -> None:
 
 def register() -> typer.Typer:
     """Import every command module (each registers itself on ``app``) and return the app."""
-    from planner.cli import catalog_cmd, compare_cmd, estimate_cmd, frontier_cmd, plan_cmd, validate_cmd  # noqa: F401 - registers the commands  # noqa: F401 - registers the commands  # noqa: F401 - registers the commands
+    from planner.cli import (  # noqa: F401 - importing a command module registers its commands
+        catalog_cmd,
+        compare_cmd,
+        estimate_cmd,
+        frontier_cmd,
+        plan_cmd,
+        schema_cmd,
+        validate_cmd,
+    )
 
     return app
 
