@@ -93,6 +93,11 @@ def plan(
         options=options,
         measure_name=measure_name,
     )
+    if result.status == "NO_SOLUTION":
+        out.warnings.append(f"no plan found in the time limit of {time_limit_s:g} s: rerun with a longer time limit")
+    if result.interrupted:  # Ctrl-C: return what was found, start no further solves
+        out.warnings.append("interrupted (Ctrl-C): the best plan found so far, not proven optimal")
+        explain_infeasible = why = False
     if result.status == "INFEASIBLE" and explain_infeasible:
         out.explanation = explain(problem, options, Inputs(workload, catalog, options))
     out.warnings = sorted(set(out.warnings) | set(workload_warnings(out, catalog, workload)))
@@ -105,7 +110,7 @@ def plan(
             )
     if why and out.ok:
         out.sensitivity = sensitivity(problem, out, options, result.solution)
-    if fleet.hedge is not None and out.ok and out.totals is not None:
+    if fleet.hedge is not None and out.ok and out.totals is not None and not result.interrupted:
         unhedged = fleet.model_copy(update={"hedge": None})
         unhedged._origin = fleet._origin
         base = plan(

@@ -74,6 +74,7 @@ def render(
     optimum: Plan | None = None,
     money: Money | None = None,
     width: int = 150,
+    timing: bool = False,
 ) -> str | bytes:
     """``obj`` in ``fmt``; 'table' gives the terminal view as plain text (for --output)."""
     if fmt == "table":
@@ -85,7 +86,7 @@ def render(
             render_report(build_report(obj, catalog, workload, optimum), console)
         return buf.getvalue()
     if fmt == "json":
-        return to_json(obj if isinstance(obj, Plan) else frame_data(obj))
+        return to_json(obj if isinstance(obj, Plan) else frame_data(obj), timing=timing)
     if fmt == "csv":
         return to_csv(obj)
     report = build_report(obj, catalog, workload, optimum)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
+from planner.solve import interrupt, overflow
 from planner.solve.builder import Builder
 from planner.solve.families import FAMILIES
 from planner.solve.objective import stages
@@ -99,6 +100,8 @@ def _values(b: Builder, solver: cp_model.CpSolver) -> dict[str, int]:
 def solve_problem(problem: Problem, options: SolverOptions, start_from: dict[str, int] | None = None) -> SolveResult:
     """Stage 1 decides status and objective; later stages only break ties within it."""
     start = time.perf_counter()
+    interrupt.reset()
+    overflow.check_problem(problem)  # absurd numbers: a clear refusal, not a crash while building
     b = build(problem)
     model = b.model
     plan_stages = stages(b)
@@ -125,8 +128,12 @@ def solve_problem(problem: Problem, options: SolverOptions, start_from: dict[str
             break
         if index > 0:  # tie-breaks only polish an optimum: never let them eat the time limit
             left = min(left, max(TIE_BREAK_MIN_S, TIE_BREAK_SHARE * options.time_limit_s))
+        if index == 0:
+            overflow.check_model(model)
+        elif interrupt.requested():
+            break
         solver = make_solver(options, left)
-        code = solver.solve(model)
+        code = interrupt.solve(solver, model)  # Ctrl-C stops the search and keeps the best found
         solve_time += solver.wall_time
         name = _STATUS.get(code, "NO_SOLUTION")
         log.info("stage %s: %s in %.3fs", stage.name, name, solver.wall_time)
@@ -158,5 +165,6 @@ def solve_problem(problem: Problem, options: SolverOptions, start_from: dict[str
         wall_time_s=time.perf_counter() - start,
         stages=done,
         builder=b,
+        interrupted=interrupt.requested(),
         stage_values=stage_values,
     )
