@@ -403,6 +403,7 @@ class _Checker:
         self.check_hedge()
         self.check_tables()
         self.check_objective()
+        self.check_rows()
         return self.failures
 
     def account(self, li: LineItem) -> None:
@@ -569,7 +570,11 @@ class _Checker:
         return self.meas[(which, True, t)] / whole if whole > 0 else 0.0
 
     def min_share(self, which: str) -> float:
-        return self.share(which, 0) if which == "spend" else min(self.share(which, t) for t in self.T)
+        """The lowest share over the periods that measure anything (a period of nothing has no share)."""
+        if which == "spend":
+            return self.share(which, 0)
+        measured = [t for t in self.T if self.meas[(which, True, t)] + self.meas[(which, False, t)] > 0]
+        return min((self.share(which, t) for t in measured), default=0.0)
 
     def check_shares(self) -> None:
         floors: list[tuple[str, float, int, str]] = []
@@ -705,6 +710,18 @@ class _Checker:
                     self.close(f"'{name}' delivered ratio", w.delivered_requests_per_s_min_ratio, min(ratios))
             elif name in self.pools:
                 self.close(f"'{name}' training days", w.training_days, self.pools[name].days)
+
+    def check_rows(self) -> None:
+        """The printed constraint table is consistent: slack is limit minus use, and no row shows a
+        broken limit (the limits themselves are re-checked above from the catalog and workload)."""
+        for row in self.plan.constraints:
+            tol = 1e-6 * max(1.0, abs(row.limit))
+            slack = {"<=": row.limit - row.used, ">=": row.used - row.limit, "==": -abs(row.used)}[row.sense]
+            if not math.isclose(row.slack, slack, rel_tol=REL_TOL, abs_tol=tol):
+                self.fail(f"constraint row {row.name}: slack {row.slack:g} is not {slack:g}")
+            if slack < -tol:
+                self.fail(f"constraint row {row.name}: shows {row.used:g} against {row.sense} {row.limit:g}, "
+                          "a broken limit in a plan the verifier finds sound")
 
     def check_objective(self) -> None:
         """The solver's objective is the plan's figure, up to the stated integer rounding."""

@@ -148,6 +148,11 @@ def carried(p: Plan) -> None:
     line(p, "replicas", "npu-b-server", 1).carried_units += 1
 
 
+def broken_row(p: Plan) -> None:
+    row = next(r for r in p.constraints if r.sense == "<=")
+    row.used, row.slack = row.limit + 10, -10.0
+
+
 def feasible_without_gap(p: Plan) -> None:
     p.solver.status = "FEASIBLE"
     p.solver.gap = None
@@ -215,6 +220,8 @@ FIGURES: dict[str, tuple[str, Callable[[Plan], None], str]] = {
     "hedge on a lost part": ("fleet", setter(lambda p: p.hedge_allocation[-1], "offer", lambda v: "gpu-a-server"),
                              "assumes lost"),
     "hedge line removed": ("fleet", lambda p: p.hedge_allocation.clear(), "after the loss"),
+    "constraint row slack": ("foreign", setter(lambda p: p.constraints[0], "slack", lambda v: v + 1), "slack"),
+    "constraint row shows a broken limit": ("foreign", broken_row, "broken limit"),
     "objective": ("foreign", setter(solver, "objective_value", lambda v: v * 1.01), "objective"),
     "optimal with a gap": ("foreign", setter(solver, "gap", lambda v: 0.2), "gap"),
     "feasible without a gap": ("foreign", feasible_without_gap, "gap"),
@@ -374,3 +381,21 @@ def test_a_rejected_plan_exits_4_and_is_not_printed(bases: dict[str, Base], monk
     assert "Fleet" not in result.output and "Traceback" not in result.output
     with pytest.raises(planner.VerificationError):
         planner.plan(planner.load_workload(path), bases["foreign"].cat)
+
+
+def test_a_period_with_nothing_installed_has_no_share(cat: Catalog, tmp_path: Path) -> None:
+    """Regression: a workload starting in period 1 left period 0 empty, and the plan printed a domestic
+    share of 0 % and a broken floor row (0 of 0 devices counted as 0 %)."""
+    chat = {k: v for k, v in serving(name="chat", start_period=1).items() if k != "horizon_months"}
+    data = {"name": "late", "fleet": [chat], "horizon_months": 24, "sites": ["west"],
+            "periods": {"count": 2, "months": 12}, "constraints": {
+                "allow_rental": False, "policies": ["approved"], "domestic_share": {"min": 0.5, "measure": "devices"}}}
+    path = tmp_path / "late.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    workload = planner.load_workload(path)
+    plan = planner.plan(workload, cat, workers=2)
+    assert plan.status == "OPTIMAL" and plan.totals is not None
+    assert plan.totals.domestic_share["devices"] >= 0.5
+    row = next(r for r in plan.constraints if r.name == "domestic_share:workload")
+    assert row.used >= 0.5 and row.slack >= 0
+    assert verify(plan, workload, cat) == []

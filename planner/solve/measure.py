@@ -165,7 +165,10 @@ def share(p: Problem, sol: Solution, which: str, t: int | None = None) -> float:
 
 
 def min_share(p: Problem, sol: Solution, which: str) -> float:
-    """The lowest share over the periods (the whole horizon for spend)."""
+    """The lowest share over the periods that measure anything (the whole horizon for spend).
+
+    A period with nothing installed or served has no share (0 of 0), not a share of 0 %."""
     if which == "spend" or len(p.periods) == 1:
         return share(p, sol, which, None if which == "spend" else 0)
-    return min(share(p, sol, which, t) for t in range(len(p.periods)))
+    shares = [share(p, sol, which, t) for t in range(len(p.periods)) if measure(p, sol, which, None, t) > 0]
+    return min(shares, default=0.0)

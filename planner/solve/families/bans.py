@@ -22,7 +22,7 @@ def add_bans(b: Builder) -> None:
         for name, periods in g.bans:
             for t in periods:
                 b.add(name, b.n[(key, t)] == 0)
-            covered[name].append(f"n:{key}")
+                covered[name].append(f"n:{key}@{t}")  # only the banned periods: buying earlier is allowed
             if g.mode == "rental":  # rented training pools are booked outside n: ban them directly
                 for c in p.candidates_of(key):
                     if c.key in b.y and (c.periods[0] if c.periods else 0) in periods:
@@ -66,7 +66,7 @@ def _used(sol: dict[str, int], keys: tuple[str, ...]) -> int:
     for name, value in sol.items():
         for key in keys:
             if key.startswith("n:"):
-                if name.startswith(key + "@"):
+                if name == key:
                     total += value
             elif name in (f"y:{key}",) or name.startswith((f"x:{key}@", f"z:{key}@")):
                 total += value

@@ -28,17 +28,32 @@ def add_domestic_share(b: Builder) -> None:
             if f <= 0:
                 continue
             b.add(floor.name, _expression(b, floor.measure, f, t) >= 0)
-        b.row(
-            Row(
-                floor.name,
-                "domestic_share",
-                f"{floor.description} (by {floor.measure})",
-                ">=",
-                max(floor.min_by_period),
-                "share",
-                functools.partial(_lowest_share, p, which=floor.measure),
+        if floor.measure == "spend" or len(set(floor.min_by_period)) == 1:
+            b.row(
+                Row(
+                    floor.name,
+                    "domestic_share",
+                    f"{floor.description} (by {floor.measure})",
+                    ">=",
+                    max(floor.min_by_period),
+                    "share",
+                    functools.partial(_lowest_share, p, which=floor.measure),
+                )
             )
-        )
+            continue
+        for value in sorted({v for v in floor.min_by_period if v > 0}):  # a floor that changes: a row per level
+            periods = tuple(t for t in b.periods if floor.min_by_period[t] == value)
+            b.row(
+                Row(
+                    floor.name,
+                    "domestic_share",
+                    f"{floor.description} (by {floor.measure}, period {', '.join(map(str, periods))})",
+                    ">=",
+                    value,
+                    "share",
+                    functools.partial(_lowest_share_in, p, which=floor.measure, periods=periods),
+                )
+            )
 
 
 def _weight(origin: str, f: int) -> int:
@@ -82,3 +97,9 @@ def _expression(b: Builder, which: str, f: int, t: int | None) -> cp_model.Linea
 
 def _lowest_share(p: Problem, sol: measure.Solution, which: str) -> float:
     return measure.min_share(p, sol, which)
+
+
+def _lowest_share_in(p: Problem, sol: measure.Solution, which: str, periods: tuple[int, ...]) -> float:
+    """The lowest share over these periods, among those that measure anything."""
+    shares = [measure.share(p, sol, which, t) for t in periods if measure.measure(p, sol, which, None, t) > 0]
+    return min(shares, default=0.0)
