@@ -1,8 +1,8 @@
 """Capacity planner for accelerator fleets that mix Chinese domestic chips and NVIDIA parts.
 
-    import planner
-    plan = planner.plan("examples/state-cloud-inference.yaml")
-    print(plan.status, plan.totals.tco_usd)
+import planner
+plan = planner.plan("examples/state-cloud-inference.yaml")
+print(plan.status, plan.totals.tco_usd)
 """
 
 from planner.api import plan

@@ -79,8 +79,13 @@ def _arch(w: Workload, catalog: Catalog) -> tuple[ModelArch, str]:
         if canon is None:
             file, line = _where(w, ("model", "preset"))
             hint = catalog.suggest("models", w.model.preset)
-            raise InputError.single(file, f"unknown model preset '{w.model.preset}'", line=line, field="model.preset",
-                                    hint=f"did you mean '{hint}'?" if hint else None)
+            raise InputError.single(
+                file,
+                f"unknown model preset '{w.model.preset}'",
+                line=line,
+                field="model.preset",
+                hint=f"did you mean '{hint}'?" if hint else None,
+            )
         return catalog.models[canon].arch, catalog.models[canon].name
     return w.model, "custom model"
 
@@ -89,8 +94,12 @@ def _device(catalog: Catalog, accelerator: str) -> DeviceModel:
     canon = catalog.resolve("accelerators", accelerator)
     if canon is None:
         hint = catalog.suggest("accelerators", accelerator)
-        raise InputError.single("--accelerator", f"unknown accelerator '{accelerator}'", field="accelerator",
-                                hint=f"did you mean '{hint}'?" if hint else "see `plan catalog list`")
+        raise InputError.single(
+            "--accelerator",
+            f"unknown accelerator '{accelerator}'",
+            field="accelerator",
+            hint=f"did you mean '{hint}'?" if hint else "see `plan catalog list`",
+        )
     try:
         return device_model(catalog, canon, strict=False)
     except MissingFigure as exc:
@@ -110,8 +119,11 @@ def _efficiency(catalog: Catalog, dev: DeviceModel, keys: tuple[str, ...]) -> di
     stack = catalog.stacks.get(dev.accelerator.software_stack)
     for key in keys:
         where = dev.efficiency_source.get(key, "default")
-        fig = getattr(dev.accelerator.efficiency, key) if where == "accelerator" else (
-            getattr(stack.efficiency, key) if stack is not None and where.startswith("stack") else None)
+        fig = (
+            getattr(dev.accelerator.efficiency, key)
+            if where == "accelerator"
+            else (getattr(stack.efficiency, key) if stack is not None and where.startswith("stack") else None)
+        )
         out[key] = {
             "value": dev.efficiency[key],
             "from": where,
@@ -146,8 +158,9 @@ def estimate(
     if isinstance(workload, (str, os.PathLike, Path)):
         loaded = load_workload(workload)
         if not isinstance(loaded, Workload):
-            raise InputError.single(str(workload), "plan estimate takes a single workload, not a fleet file",
-                                    field="fleet")
+            raise InputError.single(
+                str(workload), "plan estimate takes a single workload, not a fleet file", field="fleet"
+            )
         workload = loaded
     if devices is not None and devices < 1:
         raise InputError.single("--devices", "must be a positive device count", field="devices")
@@ -164,30 +177,48 @@ def estimate(
         keys = ("prefill", "decode_bw")
     est.model = model_name
     est.efficiency = _efficiency(catalog, dev, keys)
-    est.notes = [*est.notes, *_efficiency_notes(est.efficiency, dev),
-                 *(w for w in dev.warnings if "efficiency" not in w)]
+    est.notes = [
+        *est.notes,
+        *_efficiency_notes(est.efficiency, dev),
+        *(w for w in dev.warnings if "efficiency" not in w),
+    ]
     return est
 
 
-def _training(w: Workload, arch: ModelArch, dev: DeviceModel, precision: str, devices: int | None,
-              notes: list[str]) -> Estimate:
+def _training(
+    w: Workload, arch: ModelArch, dev: DeviceModel, precision: str, devices: int | None, notes: list[str]
+) -> Estimate:
     assert w.tokens_b is not None and w.seq_len is not None and w.deadline_days is not None
     par = w.parallelism
     setup = TrainingSetup(
-        arch=arch, tokens=w.tokens_b * 1e9, seq_len=w.seq_len, deadline_days=w.deadline_days, precision=precision,
-        tp=par.tp if par else None, pp=par.pp if par else None, dp=par.dp if par else None,
-        cp=par.cp if par else None, ep=par.ep if par else None, micro_batch=w.micro_batch, recompute=w.recompute,
+        arch=arch,
+        tokens=w.tokens_b * 1e9,
+        seq_len=w.seq_len,
+        deadline_days=w.deadline_days,
+        precision=precision,
+        tp=par.tp if par else None,
+        pp=par.pp if par else None,
+        dp=par.dp if par else None,
+        cp=par.cp if par else None,
+        ep=par.ep if par else None,
+        micro_batch=w.micro_batch,
+        recompute=w.recompute,
         global_batch_tokens=float(w.batch * w.seq_len) if w.batch else None,
     )
     if devices is not None:
         pool = evaluate(dev, setup, devices)
     else:
         pool = size_pool(dev, setup, min(POOL_UNIT, dev.domain), None)
-        notes.append(f"no --devices: smallest pool of whole {min(POOL_UNIT, dev.domain)}-device servers "
-                     f"meeting the {w.deadline_days:g}-day deadline")
+        notes.append(
+            f"no --devices: smallest pool of whole {min(POOL_UNIT, dev.domain)}-device servers "
+            f"meeting the {w.deadline_days:g}-day deadline"
+        )
     if not isinstance(pool, TrainingPool):
-        raise InputError.single(_where(w, ("parallelism",))[0], f"no training layout on {dev.id}: {pool.reason}",
-                                field="parallelism" if par else "devices")
+        raise InputError.single(
+            _where(w, ("parallelism",))[0],
+            f"no training layout on {dev.id}: {pool.reason}",
+            field="parallelism" if par else "devices",
+        )
     assert pool.memory is not None and pool.step is not None
     mem = pool.memory
     metrics: dict[str, float | None] = {
@@ -200,24 +231,51 @@ def _training(w: Workload, arch: ModelArch, dev: DeviceModel, precision: str, de
         "total_flops": pool.total_flops,
         "meets_deadline": float(pool.days <= w.deadline_days * (1 + 1e-9)),
     }
-    layout = {"tp": pool.tp, "pp": pool.pp, "dp": pool.dp, "ep": pool.ep, "cp": pool.cp, "vpp": pool.vpp,
-              "micro_batch": pool.micro_batch, "recompute": pool.recompute,
-              "recompute_fraction": pool.recompute_fraction, "global_batch_tokens": pool.global_batch_tokens,
-              "micro_batches": pool.step.micro_batches}
-    memory = {"weights": mem.weights / 1e9, "gradients": mem.gradients / 1e9, "optimizer": mem.optimizer / 1e9,
-              "activations": mem.activations / 1e9, "total": mem.total / 1e9,
-              "capacity": dev.memory_bytes / 1e9}
+    layout = {
+        "tp": pool.tp,
+        "pp": pool.pp,
+        "dp": pool.dp,
+        "ep": pool.ep,
+        "cp": pool.cp,
+        "vpp": pool.vpp,
+        "micro_batch": pool.micro_batch,
+        "recompute": pool.recompute,
+        "recompute_fraction": pool.recompute_fraction,
+        "global_batch_tokens": pool.global_batch_tokens,
+        "micro_batches": pool.step.micro_batches,
+    }
+    memory = {
+        "weights": mem.weights / 1e9,
+        "gradients": mem.gradients / 1e9,
+        "optimizer": mem.optimizer / 1e9,
+        "activations": mem.activations / 1e9,
+        "total": mem.total / 1e9,
+        "capacity": dev.memory_bytes / 1e9,
+    }
     if pool.days > w.deadline_days * (1 + 1e-9):
         notes.append(f"misses the {w.deadline_days:g}-day deadline on {pool.devices} devices")
-    return Estimate(w.name, "training", dev.id, dev.accelerator.name, "", pool.devices, metrics, layout, memory,
-                    pool.bottleneck, {}, [*notes, *pool.notes], pool.step.shares())
+    return Estimate(
+        w.name,
+        "training",
+        dev.id,
+        dev.accelerator.name,
+        "",
+        pool.devices,
+        metrics,
+        layout,
+        memory,
+        pool.bottleneck,
+        {},
+        [*notes, *pool.notes],
+        pool.step.shares(),
+    )
 
 
 def _inference_setup(
     w: Workload, arch: ModelArch, dev: DeviceModel, precision: str, notes: list[str]
 ) -> InferenceSetup:
     assert w.traffic is not None and w.slo is not None
-    kv = w.kv_precision or w.precision
+    kv: str = w.kv_precision or w.precision
     if kv == "fp8" and not dev.has_peak("fp8"):
         notes.append(f"{dev.id} has no fp8: KV cache kept at {precision}")
         kv = precision
@@ -229,10 +287,20 @@ def _inference_setup(
         dpa = max(1, par.ep // (par.tp or 1))
     spec = w.speculative
     return InferenceSetup(
-        arch=arch, precision=precision, kv_precision=kv, input_tokens=w.traffic.input_tokens,
-        output_tokens=w.traffic.output_tokens, ttft_ms=w.slo.ttft_ms, tpot_ms=w.slo.tpot_ms,
-        scenario=w.scenario or "server", batch=w.batch, tp=par.tp if par else None, pp=par.pp if par else None,
-        dp_attention=dpa, disaggregated=bool(w.disaggregated), draft_tokens=spec.draft_tokens if spec else 0,
+        arch=arch,
+        precision=precision,
+        kv_precision=kv,
+        input_tokens=w.traffic.input_tokens,
+        output_tokens=w.traffic.output_tokens,
+        ttft_ms=w.slo.ttft_ms,
+        tpot_ms=w.slo.tpot_ms,
+        scenario=w.scenario or "server",
+        batch=w.batch,
+        tp=par.tp if par else None,
+        pp=par.pp if par else None,
+        dp_attention=dpa,
+        disaggregated=bool(w.disaggregated),
+        draft_tokens=spec.draft_tokens if spec else 0,
         acceptance=spec.acceptance if spec else None,
     )
 
@@ -252,8 +320,9 @@ def _shape(dev: DeviceModel, setup: InferenceSetup, w: Workload) -> ReplicaShape
     raise InputError.single(file, f"{dev.id} cannot serve this model under the SLO: {why}", line=line, field="slo")
 
 
-def _inference(w: Workload, arch: ModelArch, dev: DeviceModel, precision: str, devices: int | None,
-               notes: list[str]) -> Estimate:
+def _inference(
+    w: Workload, arch: ModelArch, dev: DeviceModel, precision: str, devices: int | None, notes: list[str]
+) -> Estimate:
     assert w.traffic is not None
     setup = _inference_setup(w, arch, dev, precision, notes)
     shape = _shape(dev, setup, w)
@@ -261,8 +330,9 @@ def _inference(w: Workload, arch: ModelArch, dev: DeviceModel, precision: str, d
     if devices is not None:
         replicas = devices // shape.devices
         if replicas < 1:
-            raise InputError.single("--devices", f"one replica needs {shape.devices} devices of {dev.id}; "
-                                    f"{devices} given", field="devices")
+            raise InputError.single(
+                "--devices", f"one replica needs {shape.devices} devices of {dev.id}; {devices} given", field="devices"
+            )
     if w.concurrency is not None:
         per = max(1, math.ceil(w.concurrency / replicas))
         setup = replace(setup, concurrency=per, tp=shape.tp, pp=shape.pp, dp_attention=shape.dp_attention)
@@ -286,15 +356,38 @@ def _inference(w: Workload, arch: ModelArch, dev: DeviceModel, precision: str, d
         "devices_for_traffic": float(need * shape.devices),
         "output_tokens_per_request": float(out),
     }
-    layout = {"tp": shape.tp, "pp": shape.pp, "dp_attention": shape.dp_attention,
-              "ep": shape.tp * shape.dp_attention if arch.moe is not None else 1,
-              "devices_per_replica": shape.devices, "prefill_devices": shape.prefill_devices,
-              "replicas": replicas if devices is not None else None, "batch_limited_by": shape.limited_by,
-              "scenario": setup.scenario, "disaggregated": setup.disaggregated}
-    memory = {"weights": shape.weights_gb_per_device, "kv_cache": shape.kv_gb_per_device,
-              "total": shape.weights_gb_per_device + shape.kv_gb_per_device, "capacity": dev.memory_bytes / 1e9}
-    return Estimate(w.name, "inference", dev.id, dev.accelerator.name, "", devices, metrics, layout, memory,
-                    shape.bottleneck, {}, notes)
+    layout = {
+        "tp": shape.tp,
+        "pp": shape.pp,
+        "dp_attention": shape.dp_attention,
+        "ep": shape.tp * shape.dp_attention if arch.moe is not None else 1,
+        "devices_per_replica": shape.devices,
+        "prefill_devices": shape.prefill_devices,
+        "replicas": replicas if devices is not None else None,
+        "batch_limited_by": shape.limited_by,
+        "scenario": setup.scenario,
+        "disaggregated": setup.disaggregated,
+    }
+    memory = {
+        "weights": shape.weights_gb_per_device,
+        "kv_cache": shape.kv_gb_per_device,
+        "total": shape.weights_gb_per_device + shape.kv_gb_per_device,
+        "capacity": dev.memory_bytes / 1e9,
+    }
+    return Estimate(
+        w.name,
+        "inference",
+        dev.id,
+        dev.accelerator.name,
+        "",
+        devices,
+        metrics,
+        layout,
+        memory,
+        shape.bottleneck,
+        {},
+        notes,
+    )
 
 
 def validate(cases: str | os.PathLike[str], catalog: Catalog | None = None) -> ValidationReport:

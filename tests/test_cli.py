@@ -7,8 +7,8 @@ import json
 import yaml
 from typer.testing import CliRunner
 
-from planner.cli.app import app
 from planner.cli import plan_cmd  # noqa: F401 - registers commands
+from planner.cli.app import app
 from tests.conftest import MINI, ROOT, serving
 
 runner = CliRunner()

@@ -49,8 +49,11 @@ def test_every_example_is_byte_identical_at_1_and_4_workers(path: Path) -> None:
 
 def test_runs_and_worker_counts_give_the_same_bytes(tmp_path: Path) -> None:
     path = tmp_path / "w.yaml"
-    path.write_text(yaml.safe_dump(serving(constraints={"policies": ["approved"],
-                                                        "domestic_share": {"min": 0.3, "measure": "spend"}})))
+    path.write_text(
+        yaml.safe_dump(
+            serving(constraints={"policies": ["approved"], "domestic_share": {"min": 0.3, "measure": "spend"}})
+        )
+    )
     outputs = {plan_json(str(path), "--catalog", str(MINI), "--workers", str(w)) for w in (1, 2, 4, 8, 4, 1)}
     assert len(outputs) == 1
 

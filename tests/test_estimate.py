@@ -20,12 +20,18 @@ runner = CliRunner()
 TRAIN = ROOT / "examples" / "train-70b-power-capped.yaml"
 
 TRAINING_KEYS = {"tokens_per_s_per_device", "achieved_tflops_per_device", "mfu", "days", "device_hours", "iteration_s"}
-INFERENCE_KEYS = {"output_tokens_per_s_per_device", "output_tokens_per_s_system", "input_tokens_per_s_per_device",
-                  "ttft_ms", "tpot_ms"}
+INFERENCE_KEYS = {
+    "output_tokens_per_s_per_device",
+    "output_tokens_per_s_system",
+    "input_tokens_per_s_per_device",
+    "ttft_ms",
+    "tpot_ms",
+}
 
 
-def _bundled_workload(write: Callable[[dict[str, Any]], Path], maker: Callable[..., dict[str, Any]],
-                      **over: Any) -> Path:
+def _bundled_workload(
+    write: Callable[[dict[str, Any]], Path], maker: Callable[..., dict[str, Any]], **over: Any
+) -> Path:
     data = maker(model={"preset": "llama-3.1-70b"}, **over)
     return write(data)
 
@@ -79,12 +85,17 @@ def test_inference_estimate(bundled, write_workload) -> None:
 
 def test_offline_and_concurrency_and_pinned_tp(bundled, write_workload) -> None:
     server = planner.estimate(_bundled_workload(write_workload, serving, precision="fp8"), "h100", catalog=bundled)
-    offline = planner.estimate(_bundled_workload(write_workload, serving, precision="fp8", scenario="offline"),
-                               "h100", catalog=bundled)
+    offline = planner.estimate(
+        _bundled_workload(write_workload, serving, precision="fp8", scenario="offline"), "h100", catalog=bundled
+    )
     assert offline.metrics["batch"] >= server.metrics["batch"]
     assert offline.metrics["output_tokens_per_s_per_device"] >= server.metrics["output_tokens_per_s_per_device"]
-    pinned = planner.estimate(_bundled_workload(write_workload, serving, precision="fp8", parallelism={"tp": 4},
-                                                concurrency=64), "h100", devices=8, catalog=bundled)
+    pinned = planner.estimate(
+        _bundled_workload(write_workload, serving, precision="fp8", parallelism={"tp": 4}, concurrency=64),
+        "h100",
+        devices=8,
+        catalog=bundled,
+    )
     assert pinned.layout["tp"] == 4 and pinned.layout["replicas"] == 2 and pinned.metrics["batch"] <= 32
 
 

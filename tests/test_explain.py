@@ -36,8 +36,9 @@ def write(tmp_path: Path, data: dict[str, Any], name: str = "w.yaml") -> Path:
 
 
 def plan_of(data: dict[str, Any], catalog: Catalog) -> planner.Plan:
-    return planner.plan(Workload.model_validate(data) if "fleet" not in data else _fleet(data), catalog,
-                        time_limit_s=10, workers=2)
+    return planner.plan(
+        Workload.model_validate(data) if "fleet" not in data else _fleet(data), catalog, time_limit_s=10, workers=2
+    )
 
 
 def _fleet(data: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -53,8 +54,16 @@ def applied(data: dict[str, Any], repair: dict[str, Any], tmp_path: Path, files:
         set_path(out, edit["path"], edit["value"])
     paths = list(files)
     if repair["catalog_override"]:
-        fix = {"overrides": [{**repair["catalog_override"], "source": "repair suggested by the planner",
-                              "date": "2026-01", "confidence": "assumption"}]}
+        fix = {
+            "overrides": [
+                {
+                    **repair["catalog_override"],
+                    "source": "repair suggested by the planner",
+                    "date": "2026-01",
+                    "confidence": "assumption",
+                }
+            ]
+        }
         paths.append(write(tmp_path, fix, f"fix-{len(list(tmp_path.iterdir()))}.yaml"))
     return out, planner.load_catalog(paths, bundled=False)
 
@@ -137,18 +146,23 @@ def test_power_cap_at_one_site(mini, tmp_path):
 
 
 def test_domestic_floor_without_domestic_parts(tmp_path):
-    data = serving(constraints={"policies": ["approved"], "exclude": ["npu-b"],
-                                "domestic_share": {"min": 0.3, "measure": "devices"}})
+    data = serving(
+        constraints={
+            "policies": ["approved"],
+            "exclude": ["npu-b"],
+            "domestic_share": {"min": 0.3, "measure": "devices"},
+        }
+    )
     p = check(data, {"demand:requests_per_s", "domestic_share:workload", "exclude:npu-b"}, tmp_path)
     assert repair_of(p, "domestic_share:workload")["required"] == 0.0
     assert repair_of(p, "exclude:npu-b")["workload_edits"] == [{"path": "constraints.exclude", "value": []}]
 
 
 def test_policy_ban_and_exclusion(tmp_path):
-    data = serving(constraints={"policies": ["approved", "no-foreign-purchase"], "exclude": ["npu-b"],
-                                "allow_rental": False})
-    p = check(data, {"allow:rental", "demand:requests_per_s", "exclude:npu-b", "policy:no-foreign-purchase"},
-              tmp_path)
+    data = serving(
+        constraints={"policies": ["approved", "no-foreign-purchase"], "exclude": ["npu-b"], "allow_rental": False}
+    )
+    p = check(data, {"allow:rental", "demand:requests_per_s", "exclude:npu-b", "policy:no-foreign-purchase"}, tmp_path)
     assert "switch off policy 'no-foreign-purchase'" in repair_of(p, "policy:no-foreign-purchase")["text"]
 
 
@@ -159,22 +173,43 @@ def test_residency_without_purchases(tmp_path):
 
 def test_supply_cap_from_the_catalog(tmp_path):
     offer = {
-        "id": "npu-b-server", "accelerator": "npu-b", "mode": "purchase", "location": "onshore", "region": "china",
+        "id": "npu-b-server",
+        "accelerator": "npu-b",
+        "mode": "purchase",
+        "location": "onshore",
+        "region": "china",
         "unit": {"kind": "server", "devices": 8},
-        "price": {"value": 120000, "currency": "USD", "per": "unit", "source": "test fixture", "date": "2026-01",
-                  "confidence": "assumption"},
+        "price": {
+            "value": 120000,
+            "currency": "USD",
+            "per": "unit",
+            "source": "test fixture",
+            "date": "2026-01",
+            "confidence": "assumption",
+        },
         "supply_cap_units": {"value": 1, "source": "test fixture", "date": "2026-01", "confidence": "assumption"},
     }
     overlay = write(tmp_path, {"offers": [offer]}, "overlay.yaml")
     data = serving(constraints={"allow_rental": False})
-    p = check(data, {"allow:rental", "demand:requests_per_s", "requires:approved", "supply:npu-b-server"},
-              tmp_path, [MINI, overlay])
+    p = check(
+        data,
+        {"allow:rental", "demand:requests_per_s", "requires:approved", "supply:npu-b-server"},
+        tmp_path,
+        [MINI, overlay],
+    )
     fix = repair_of(p, "supply:npu-b-server")
-    assert fix["catalog_override"] == {"target": "offers/npu-b-server",
-                                       "set": {"supply_cap_units.value": int(fix["required"])}}
+    assert fix["catalog_override"] == {
+        "target": "offers/npu-b-server",
+        "set": {"supply_cap_units.value": int(fix["required"])},
+    }
     # the smallest cap: one unit fewer has no plan
-    fewer = {**fix, "catalog_override": {"target": "offers/npu-b-server",
-                                         "set": {"supply_cap_units.value": int(fix["required"]) - 1}}}
+    fewer = {
+        **fix,
+        "catalog_override": {
+            "target": "offers/npu-b-server",
+            "set": {"supply_cap_units.value": int(fix["required"]) - 1},
+        },
+    }
     data2, cat = applied(data, fewer, tmp_path, [MINI, overlay])
     assert plan_of(data2, cat).status == "INFEASIBLE"
     assert "switch on policy 'approved'" in repair_of(p, "requires:approved")["text"]
@@ -182,8 +217,10 @@ def test_supply_cap_from_the_catalog(tmp_path):
 
 def test_tpot_target_joins_the_core_and_is_named(mini, tmp_path):
     tpot = tpot_without_npu(mini)
-    data = serving(slo={"ttft_ms": 2000, "tpot_ms": tpot},
-                   constraints={"policies": ["approved"], "domestic_share": {"min": 0.5, "measure": "devices"}})
+    data = serving(
+        slo={"ttft_ms": 2000, "tpot_ms": tpot},
+        constraints={"policies": ["approved"], "domestic_share": {"min": 0.5, "measure": "devices"}},
+    )
     p = check(data, {"demand:requests_per_s", "domestic_share:workload", f"slo:tpot@{JOB}"}, tmp_path)
     assert f"{tpot:g} ms TPOT target of '{JOB}'" in p.explanation.summary
     assert any("npu-b cannot serve" in d for d in p.explanation.details)
@@ -213,7 +250,8 @@ def test_deadline_and_cluster_cap(mini, tmp_path):
 def test_fleet_hedge_names_the_member(tmp_path):
     member = {k: v for k, v in serving().items() if k not in ("horizon_months",)}
     data = {
-        "name": "hedged", "fleet": [{**member, "name": "chat"}],
+        "name": "hedged",
+        "fleet": [{**member, "name": "chat"}],
         "constraints": {"policies": ["approved"], "allow_rental": False, "exclude": ["npu-b"]},
         "hedge": {"lose": {"accelerator": ["gpu-a"]}, "serve_fraction": 0.5},
     }
@@ -230,8 +268,17 @@ def test_cli_json_carries_the_explanation(tmp_path):
     ex = json.loads(result.output)["explanation"]
     assert set(ex["core"]) == {"budget:total", "demand:requests_per_s"}
     repair = ex["repairs"][0]
-    assert {"constraint", "action", "current", "required", "unit", "text", "workload_edits", "catalog_override",
-            "verified"} <= set(repair)
+    assert {
+        "constraint",
+        "action",
+        "current",
+        "required",
+        "unit",
+        "text",
+        "workload_edits",
+        "catalog_override",
+        "verified",
+    } <= set(repair)
     assert [m["name"] for m in ex["members"]] == ex["core"]
 
 

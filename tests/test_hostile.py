@@ -79,13 +79,15 @@ def test_hostile_file_exits_2_naming_file_line_and_field(name: str, good_workloa
     assert seconds < 1.0, f"{name} took {seconds:.2f} s"
 
 
-@pytest.mark.parametrize("name", ["w_alias_bomb.yaml", "w_binary_garbage.yaml", "w_python_object_tag.yaml",
-                                  "w_unknown_preset.yaml"])
+@pytest.mark.parametrize(
+    "name", ["w_alias_bomb.yaml", "w_binary_garbage.yaml", "w_python_object_tag.yaml", "w_unknown_preset.yaml"]
+)
 def test_hostile_file_through_a_real_process(name: str) -> None:
     """The installed console script, end to end: exit 2, the message on stderr, nothing on stdout."""
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "planner", str(HOSTILE / name)], capture_output=True, text=True,
-                          timeout=60, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "planner", str(HOSTILE / name)], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
     seconds = time.perf_counter() - start
     assert proc.returncode == 2, proc.stderr
     assert proc.stdout == ""
@@ -167,7 +169,11 @@ def test_unreadable_file_is_refused_simulated(tmp_path: Path, monkeypatch: pytes
 def test_python_tags_never_run(tmp_path: Path) -> None:
     """A tag that would call os.system under an unsafe loader is refused before anything runs."""
     marker = tmp_path / "pwned"
-    for tag in ("!!python/object/apply:os.system", "!!python/object/new:os.system", "!!python/object/apply:subprocess.call"):
+    for tag in (
+        "!!python/object/apply:os.system",
+        "!!python/object/new:os.system",
+        "!!python/object/apply:subprocess.call",
+    ):
         path = tmp_path / "evil.yaml"
         path.write_text(f"name: {tag} [['touch {marker}']]\nkind: inference\n")
         with pytest.raises(InputError, match="unsupported YAML tag"):

@@ -7,6 +7,7 @@ and of the mini catalog (those that still load are planned end to end).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 from pathlib import Path
@@ -27,8 +28,13 @@ COUNTER = itertools.count()
 
 
 def fuzz(n: int) -> settings:
-    return settings(max_examples=n, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    return settings(
+        max_examples=n,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -63,12 +69,45 @@ def plan_or_input_error(workload: Any, cat: Catalog) -> None:
     assert isinstance(result, Plan) and result.status in ("OPTIMAL", "FEASIBLE", "INFEASIBLE", "NO_SOLUTION")
 
 
-YAML_BITS = st.sampled_from(["name: x\n", "kind: inference\n", "kind: training\n", "model: {preset: dense-70b}\n",
-                             "traffic: {requests_per_s: 5, input_tokens: 10, output_tokens: 10}\n",
-                             "slo: {ttft_ms: 1000, tpot_ms: 50}\n", "- a\n", "  - b\n", "\t", ": ", "&a ", "*a ",
-                             "<<: *a\n", "!!python/object:os.system ", "? ", "{", "}", "[", "]", "'", '"', "#",
-                             "---\n", "...\n", "%YAML 1.1\n", "!!binary ", ".nan", "-.inf", "1e999", "0x1F",
-                             "2026-13-40", "\u2028", "\x00", "\ufeff", "\n"])
+YAML_BITS = st.sampled_from(
+    [
+        "name: x\n",
+        "kind: inference\n",
+        "kind: training\n",
+        "model: {preset: dense-70b}\n",
+        "traffic: {requests_per_s: 5, input_tokens: 10, output_tokens: 10}\n",
+        "slo: {ttft_ms: 1000, tpot_ms: 50}\n",
+        "- a\n",
+        "  - b\n",
+        "\t",
+        ": ",
+        "&a ",
+        "*a ",
+        "<<: *a\n",
+        "!!python/object:os.system ",
+        "? ",
+        "{",
+        "}",
+        "[",
+        "]",
+        "'",
+        '"',
+        "#",
+        "---\n",
+        "...\n",
+        "%YAML 1.1\n",
+        "!!binary ",
+        ".nan",
+        "-.inf",
+        "1e999",
+        "0x1F",
+        "2026-13-40",
+        "\u2028",
+        "\x00",
+        "\ufeff",
+        "\n",
+    ]
+)
 
 
 @fuzz(200)
@@ -82,26 +121,43 @@ def test_raw_bytes(folder: Path, data: bytes) -> None:
 def test_yaml_shaped_text(folder: Path, text: str) -> None:
     path = write(folder, text)
     loads_or_input_error(path)
-    try:
+    with contextlib.suppress(InputError):
         planner.load_catalog([path], bundled=False)
-    except InputError:
-        pass
 
 
 def good_fleet() -> dict[str, Any]:
-    chat = {k: v for k, v in serving(name="chat", growth=[1.0, 1.5], kv_precision="bf16", end_period=1,
-                                     allowed_locations=["onshore", "offshore"], exclude=[]).items()
-            if k != "horizon_months"}
+    chat = {
+        k: v
+        for k, v in serving(
+            name="chat",
+            growth=[1.0, 1.5],
+            kv_precision="bf16",
+            end_period=1,
+            allowed_locations=["onshore", "offshore"],
+            exclude=[],
+        ).items()
+        if k != "horizon_months"
+    }
     train = training(name="train", tokens_b=200, deadline_days=40)
     return {
-        "name": "fuzz", "periods": {"count": 2, "months": 6, "start": "2026-01-01"}, "sites": ["west"],
-        "constraints": {"budget": {"total": 20_000_000}, "domestic_share": {"min": 0.3, "measure": "devices"},
-                        "policies": ["approved"], "power_kw": 4000, "max_cluster_devices": 4096,
-                        "site_power_kw": {"west": 5000}, "exclude_policies": []},
+        "name": "fuzz",
+        "periods": {"count": 2, "months": 6, "start": "2026-01-01"},
+        "sites": ["west"],
+        "constraints": {
+            "budget": {"total": 20_000_000},
+            "domestic_share": {"min": 0.3, "measure": "devices"},
+            "policies": ["approved"],
+            "power_kw": 4000,
+            "max_cluster_devices": 4096,
+            "site_power_kw": {"west": 5000},
+            "exclude_policies": [],
+        },
         "existing_fleet": [{"offer": "npu-b-server", "units": 1, "site": "west"}],
-        "schedule": {"price_trends": [{"match": {"origin": "domestic"}, "per_period": -0.1}],
-                     "supply": [{"match": {"vendor": ["huawei"]}, "units_per_period": [20, 40]}],
-                     "events": [{"date": "2026-07-01", "levy_rate": 0.3}]},
+        "schedule": {
+            "price_trends": [{"match": {"origin": "domestic"}, "per_period": -0.1}],
+            "supply": [{"match": {"vendor": ["huawei"]}, "units_per_period": [20, 40]}],
+            "events": [{"date": "2026-07-01", "levy_rate": 0.3}],
+        },
         "hedge": {"lose": {"origin": "foreign"}, "serve_fraction": 0.5, "workloads": ["chat"]},
         "fleet": [chat, train],
     }
@@ -119,12 +175,42 @@ def leaves(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 
 VALUES = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=12), st.lists(st.integers(-5, 5), max_size=3),
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.lists(st.integers(-5, 5), max_size=3),
     st.dictionaries(st.text(max_size=6), st.integers(), max_size=2),
-    st.sampled_from(["", "west", "sg", "npu-b", "gpu-a-server", "gpu-a-rental-sg", "huawei", "foreign", "2026-13-01",
-                     "2030", "fp8", "int8", "training", "spend", "throughput", "min_power", "-1", "1e999", 0, -1,
-                     1e-300, 1e300, 10**12, [], {}]),
+    st.sampled_from(
+        [
+            "",
+            "west",
+            "sg",
+            "npu-b",
+            "gpu-a-server",
+            "gpu-a-rental-sg",
+            "huawei",
+            "foreign",
+            "2026-13-01",
+            "2030",
+            "fp8",
+            "int8",
+            "training",
+            "spend",
+            "throughput",
+            "min_power",
+            "-1",
+            "1e999",
+            0,
+            -1,
+            1e-300,
+            1e300,
+            10**12,
+            [],
+            {},
+        ]
+    ),
 )
 
 

@@ -47,9 +47,16 @@ def mini() -> planner.Catalog:
 
 
 def test_a_million_devices_plan_and_verify(tmp_path: Path, mini: planner.Catalog) -> None:
-    data = serving(sites=["west"], traffic={"requests_per_s": 1_250_000, "input_tokens": 1000, "output_tokens": 200},
-                   constraints={"allow_rental": False, "site_power_kw": {"west": 1_000_000}, "policies": ["approved"],
-                                "domestic_share": {"min": 0.5, "measure": "devices"}})
+    data = serving(
+        sites=["west"],
+        traffic={"requests_per_s": 1_250_000, "input_tokens": 1000, "output_tokens": 200},
+        constraints={
+            "allow_rental": False,
+            "site_power_kw": {"west": 1_000_000},
+            "policies": ["approved"],
+            "domestic_share": {"min": 0.5, "measure": "devices"},
+        },
+    )
     workload = load(tmp_path, data)
     plan = planner.plan(workload, mini, time_limit_s=60, workers=2)
     assert plan.status == "OPTIMAL" and plan.totals is not None
@@ -73,9 +80,15 @@ def test_rounding_bound_is_reported_and_holds(example: str, bundled: planner.Cat
 def test_compounding_prices_are_refused_before_building(tmp_path: Path) -> None:
     """Prices doubling every period for 120 periods would reach 1e41 USD: a clear exit 2, not a crash."""
     member = {k: v for k, v in serving(name="chat").items() if k != "horizon_months"}
-    data = {"name": "runaway", "periods": {"count": 120, "months": 1}, "horizon_months": 120, "sites": ["west"],
-            "constraints": {"allow_rental": False},
-            "schedule": {"price_trends": [{"match": {"origin": "domestic"}, "per_period": 1.0}]}, "fleet": [member]}
+    data = {
+        "name": "runaway",
+        "periods": {"count": 120, "months": 1},
+        "horizon_months": 120,
+        "sites": ["west"],
+        "constraints": {"allow_rental": False},
+        "schedule": {"price_trends": [{"match": {"origin": "domestic"}, "per_period": 1.0}]},
+        "fleet": [member],
+    }
     path = tmp_path / "runaway.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     result = runner.invoke(app, [str(path), "--catalog", str(MINI), "--time-limit", "5"])
@@ -119,8 +132,9 @@ def test_tiny_time_limit_is_feasible_with_gap_or_a_clear_exit_3(tmp_path: Path) 
 
 def test_tiny_time_limit_never_crashes_small_plans(tmp_path: Path, mini: planner.Catalog) -> None:
     for limit in (0.001, 0.01, 0.05):
-        plan = planner.plan(load(tmp_path, serving(constraints={"policies": ["approved"]})), mini,
-                            time_limit_s=limit, workers=1)
+        plan = planner.plan(
+            load(tmp_path, serving(constraints={"policies": ["approved"]})), mini, time_limit_s=limit, workers=1
+        )
         assert plan.status in ("OPTIMAL", "FEASIBLE", "NO_SOLUTION")
         assert plan.status != "FEASIBLE" or plan.solver.gap is not None
 
@@ -130,8 +144,13 @@ def test_ctrl_c_returns_the_best_plan_found(tmp_path: Path) -> None:
     path = _big_fleet(tmp_path)
     log = tmp_path / "stderr.txt"
     with log.open("w") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "planner", str(path), "--json", "--time-limit", "120", "-v"],
-                                stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "planner", str(path), "--json", "--time-limit", "120", "-v"],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            cwd=ROOT,
+        )
         try:
             deadline = time.perf_counter() + 60
             while "searching; Ctrl-C stops" not in log.read_text():

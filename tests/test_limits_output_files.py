@@ -30,8 +30,9 @@ def _leftovers(folder: Path, keep: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("overwrite", [False, True])
-def test_disk_full_mid_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                overwrite: bool) -> None:
+def test_disk_full_mid_write_keeps_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, overwrite: bool
+) -> None:
     target = tmp_path / "plan.json"
     target.write_bytes(OLD)
 

@@ -65,8 +65,10 @@ def test_pipeline_bubble_recompute_fp8_and_expert_traffic(bundled, h100) -> None
     assert few.bubble_s / few.step_s > 0.4 > many.bubble_s / many.step_s  # (pp-1)/m
     full = step_time(h100, arch, 4096, "bf16", replace(lay, recompute="full", recompute_fraction=1.0), 256 * 4096)
     assert full.gemm_s == pytest.approx(many.gemm_s * 4 / 3, rel=1e-6)
-    assert memory(arch, 4096, replace(lay, recompute="full", recompute_fraction=1.0)).activations < memory(
-        arch, 4096, lay).activations / 5
+    assert (
+        memory(arch, 4096, replace(lay, recompute="full", recompute_fraction=1.0)).activations
+        < memory(arch, 4096, lay).activations / 5
+    )
     fp8 = step_time(h100, arch, 4096, "fp8", lay, 256 * 4096)
     assert many.step_s / 2 < fp8.step_s < many.step_s
     moe = _arch(bundled, "deepseek-v3")

@@ -41,8 +41,16 @@ from planner.solve.problem import Candidate, Group, Problem
 from planner.verify import verify
 
 SRC = {"source": "generated test case", "date": "2026-01", "confidence": "assumption"}
-EIGHT_B = {"params_b": 8, "layers": 32, "hidden": 4096, "heads": 32, "kv_heads": 8, "head_dim": 128,
-           "vocab": 128256, "ffn_hidden": 14336}
+EIGHT_B = {
+    "params_b": 8,
+    "layers": 32,
+    "hidden": 4096,
+    "heads": 32,
+    "kv_heads": 8,
+    "head_dim": 128,
+    "vocab": 128256,
+    "ffn_hidden": 14336,
+}
 RATE, SHARE, WATT = 1000, 10_000, 1000
 MAX_COMBOS = 20_000
 CHECKED: list[int] = []
@@ -61,7 +69,9 @@ def price(value: float, per: str, currency: str = "USD") -> dict[str, Any]:
 @st.composite
 def accelerators(draw: st.DrawFn, index: int, domestic: bool) -> dict[str, Any]:
     return {
-        "id": f"part-{index}", "name": f"Part {index}", "vendor": "huawei" if domestic else "nvidia",
+        "id": f"part-{index}",
+        "name": f"Part {index}",
+        "vendor": "huawei" if domestic else "nvidia",
         "origin": "domestic" if domestic else "foreign",
         "memory_gb": fig(draw(st.sampled_from([32, 64, 96, 141]))),
         "memory_bw_tbps": fig(draw(st.sampled_from([1.0, 1.6, 3.2, 4.8]))),
@@ -78,57 +88,107 @@ def catalogs(draw: st.DrawFn, periods: int) -> dict[str, Any]:
     accs = [draw(accelerators(i, first if i == 0 else not first)) for i in range(draw(st.integers(1, 2)))]
     # at most three groups (offer x site), so every fleet can be enumerated
     site_count = 2 if len(accs) == 1 and draw(st.integers(0, 3)) == 0 else 1
-    sites = [{"id": f"site-{i}", "name": f"Site {i}", "location": "onshore", "region": "china", "jurisdiction": "CN",
-              "power_kw": fig(draw(st.sampled_from([20, 60, 200, 5000]))),
-              "pue": fig(draw(st.sampled_from([1.1, 1.3, 1.5]))),
-              "electricity_price": price(draw(st.sampled_from([0.3, 0.6, 0.9])), "kWh", "CNY")}
-             for i in range(site_count)]
-    sites.append({"id": "abroad", "name": "Abroad", "location": "offshore", "region": "singapore",
-                  "jurisdiction": "SG", "power_kw": fig(100_000), "pue": fig(1.3)})
+    sites = [
+        {
+            "id": f"site-{i}",
+            "name": f"Site {i}",
+            "location": "onshore",
+            "region": "china",
+            "jurisdiction": "CN",
+            "power_kw": fig(draw(st.sampled_from([20, 60, 200, 5000]))),
+            "pue": fig(draw(st.sampled_from([1.1, 1.3, 1.5]))),
+            "electricity_price": price(draw(st.sampled_from([0.3, 0.6, 0.9])), "kWh", "CNY"),
+        }
+        for i in range(site_count)
+    ]
+    sites.append(
+        {
+            "id": "abroad",
+            "name": "Abroad",
+            "location": "offshore",
+            "region": "singapore",
+            "jurisdiction": "SG",
+            "power_kw": fig(100_000),
+            "pue": fig(1.3),
+        }
+    )
     offers = []
     for acc in accs:
         modes = [["purchase"], ["rental"]] + ([["purchase", "rental"]] if len(accs) == 1 and site_count == 1 else [])
         for mode in draw(st.sampled_from(modes)):
             offer: dict[str, Any] = {
-                "id": f"{acc['id']}-{mode}", "accelerator": acc["id"], "mode": mode,
+                "id": f"{acc['id']}-{mode}",
+                "accelerator": acc["id"],
+                "mode": mode,
                 "unit": {"kind": "server", "devices": draw(st.sampled_from([1, 2, 4, 8]))},
             }
             if mode == "purchase":
-                offer.update(location="onshore", region="china",
-                             price=price(draw(st.integers(5, 40)) * 5000 * offer["unit"]["devices"], "unit"))
+                offer.update(
+                    location="onshore",
+                    region="china",
+                    price=price(draw(st.integers(5, 40)) * 5000 * offer["unit"]["devices"], "unit"),
+                )
                 if periods > 1 and draw(st.booleans()):
                     offer["lead_time_weeks"] = fig(draw(st.sampled_from([4, 20, 30])))
             else:
                 offshore = draw(st.booleans())
-                offer.update(location="offshore" if offshore else "onshore",
-                             region="singapore" if offshore else "china",
-                             site="abroad" if offshore else sites[0]["id"],
-                             price=price(draw(st.sampled_from([0.8, 1.5, 2.5, 4.0])), "device-hour"))
+                offer.update(
+                    location="offshore" if offshore else "onshore",
+                    region="singapore" if offshore else "china",
+                    site="abroad" if offshore else sites[0]["id"],
+                    price=price(draw(st.sampled_from([0.8, 1.5, 2.5, 4.0])), "device-hour"),
+                )
             if draw(st.integers(0, 4)) == 0:
                 offer["supply_cap_units"] = fig(draw(st.integers(1, 6)))
             offers.append(offer)
     rules: list[dict[str, Any]] = []
     if draw(st.booleans()):
-        rules.append({"kind": "levy", "match": {"origin": "foreign", "mode": "purchase"},
-                      "rate": draw(st.sampled_from([0.15, 0.25])), "pass_through": 1.0})
+        rules.append(
+            {
+                "kind": "levy",
+                "match": {"origin": "foreign", "mode": "purchase"},
+                "rate": draw(st.sampled_from([0.15, 0.25])),
+                "pass_through": 1.0,
+            }
+        )
     if draw(st.booleans()):
         rules.append({"kind": "purchase_subsidy", "match": {"origin": "domestic"}, "fraction": 0.2})
     if draw(st.booleans()):
-        rules.append({"kind": "electricity_subsidy", "match": {"origin": "domestic"}, "sites": [sites[0]["id"]],
-                      "fraction": 0.3})
+        rules.append(
+            {"kind": "electricity_subsidy", "match": {"origin": "domestic"}, "sites": [sites[0]["id"]], "fraction": 0.3}
+        )
     if draw(st.integers(0, 4)) == 0:
         rules.append({"kind": "cap", "match": {"mode": "purchase"}, "max_units": draw(st.integers(1, 5))})
     if draw(st.integers(0, 5)) == 0:
         rules.append({"kind": "ban", "match": {"origin": "foreign", "mode": "purchase"}})
-    policies = [{"id": "market", "name": "market rules", "summary": "generated", "date": "2026-01",
-                 "source": "generated test case", "confidence": "assumption", "default": True, "rules": rules}]
+    policies = [
+        {
+            "id": "market",
+            "name": "market rules",
+            "summary": "generated",
+            "date": "2026-01",
+            "source": "generated test case",
+            "confidence": "assumption",
+            "default": True,
+            "rules": rules,
+        }
+    ]
     return {
         "fx_cny_per_usd": fig(7.0),
-        "stacks": [{"id": "stack", "name": "Stack", "efficiency": {
-            "train_mfu": fig(0.35), "prefill": fig(0.5), "decode_bw": fig(0.6)}}],
-        "accelerators": accs, "offers": offers, "sites": sites, "policies": policies,
-        "models": [{"id": "eight-b", "name": "8B", "arch": EIGHT_B, "source": "generated test case",
-                    "date": "2026-01"}],
+        "stacks": [
+            {
+                "id": "stack",
+                "name": "Stack",
+                "efficiency": {"train_mfu": fig(0.35), "prefill": fig(0.5), "decode_bw": fig(0.6)},
+            }
+        ],
+        "accelerators": accs,
+        "offers": offers,
+        "sites": sites,
+        "policies": policies,
+        "models": [
+            {"id": "eight-b", "name": "8B", "arch": EIGHT_B, "source": "generated test case", "date": "2026-01"}
+        ],
     }
 
 
@@ -140,28 +200,41 @@ def workloads(draw: st.DrawFn, cat: dict[str, Any], periods: int, kind: str) -> 
         constraints["budget"] = {draw(st.sampled_from(["total", "capex"])): draw(st.integers(2, 80)) * 25_000}
     if len({a["origin"] for a in cat["accelerators"]}) == 2 and draw(st.booleans()):
         measures = ["devices", "compute", "throughput"] + (["spend"] if periods == 1 else [])
-        constraints["domestic_share"] = {"min": draw(st.sampled_from([0.2, 0.5, 0.75])),
-                                         "measure": draw(st.sampled_from(measures))}
+        constraints["domestic_share"] = {
+            "min": draw(st.sampled_from([0.2, 0.5, 0.75])),
+            "measure": draw(st.sampled_from(measures)),
+        }
     if draw(st.integers(0, 3)) == 0:
         constraints["power_kw"] = draw(st.integers(1, 30)) * 5
     if draw(st.integers(0, 3)) == 0:
         constraints["allow_rental"] = False
     member: dict[str, Any] = {"name": "job", "kind": kind, "model": {"preset": "eight-b"}}
     if kind == "inference":
-        member.update(traffic={"requests_per_s": draw(st.integers(1, 40)),
-                               "input_tokens": draw(st.sampled_from([500, 2000])),
-                               "output_tokens": draw(st.sampled_from([100, 300]))},
-                      slo={"ttft_ms": draw(st.sampled_from([1500, 4000])),
-                           "tpot_ms": draw(st.sampled_from([30, 60, 100]))})
+        member.update(
+            traffic={
+                "requests_per_s": draw(st.integers(1, 40)),
+                "input_tokens": draw(st.sampled_from([500, 2000])),
+                "output_tokens": draw(st.sampled_from([100, 300])),
+            },
+            slo={"ttft_ms": draw(st.sampled_from([1500, 4000])), "tpot_ms": draw(st.sampled_from([30, 60, 100]))},
+        )
     else:
-        member.update(tokens_b=draw(st.sampled_from([20, 50, 100])), seq_len=4096,
-                      deadline_days=draw(st.sampled_from([20, 45, 90])))
-    data: dict[str, Any] = {"name": "generated", "sites": site_ids, "constraints": constraints,
-                            "objective": draw(st.sampled_from(["min_tco"] * 4 + ["min_capex", "min_power"]))}
+        member.update(
+            tokens_b=draw(st.sampled_from([20, 50, 100])),
+            seq_len=4096,
+            deadline_days=draw(st.sampled_from([20, 45, 90])),
+        )
+    data: dict[str, Any] = {
+        "name": "generated",
+        "sites": site_ids,
+        "constraints": constraints,
+        "objective": draw(st.sampled_from(["min_tco"] * 4 + ["min_capex", "min_power"])),
+    }
     purchases = [o["id"] for o in cat["offers"] if o["mode"] == "purchase"]
     if purchases and draw(st.integers(0, 3)) == 0:
-        data["existing_fleet"] = [{"offer": draw(st.sampled_from(purchases)), "units": draw(st.integers(1, 2)),
-                                   "site": site_ids[0]}]
+        data["existing_fleet"] = [
+            {"offer": draw(st.sampled_from(purchases)), "units": draw(st.integers(1, 2)), "site": site_ids[0]}
+        ]
     if periods == 1:
         data.update(member, horizon_months=draw(st.sampled_from([12, 36])))
         return data
@@ -188,7 +261,7 @@ def build_workload(data: dict[str, Any]) -> Workload | Fleet:
 # ---- brute force -----------------------------------------------------------------------------
 def usd(x: float) -> int:
     """Whole USD rounded up: the planner's stated money resolution."""
-    return int(math.ceil(x - 1e-9)) if x > 0 else int(math.floor(x))
+    return math.ceil(x - 1e-9) if x > 0 else math.floor(x)
 
 
 @dataclass
@@ -218,8 +291,9 @@ class BruteForce:
         """A new unit bought (net of residual value) or rented in period t."""
         lines = g.unit_costs[t]
         residual = self.p.residual_fraction.get(g.key, (0.0,) * len(self.T))[t]
-        return ((lines.capex + lines.levy - lines.subsidy) * (1 - residual)
-                + g.rental_per_unit_hour[t] * self.p.periods[t].hours)
+        return (lines.capex + lines.levy - lines.subsidy) * (1 - residual) + g.rental_per_unit_hour[t] * self.p.periods[
+            t
+        ].hours
 
     def run_cost(self, g: Group, t: int) -> float:
         return (g.energy_per_unit_hour[t] - g.electricity_subsidy_per_unit_hour[t]) * self.p.periods[t].hours
@@ -283,8 +357,13 @@ class BruteForce:
 
     def throughput_ok(self, t: int, pairs: list[tuple[Candidate, int]]) -> bool:
         for f, s in self.floors("throughput"):
-            if s == t and sum(self.throughput_weight(c) * x * (SHARE * self.dom(self.p.groups[c.group]) - f)
-                              for c, x in pairs) < 0:
+            if (
+                s == t
+                and sum(
+                    self.throughput_weight(c) * x * (SHARE * self.dom(self.p.groups[c.group]) - f) for c, x in pairs
+                )
+                < 0
+            ):
                 return False
         return True
 
@@ -313,8 +392,16 @@ class BruteForce:
         self.memo[key] = options
         return options
 
-    def walk(self, t: int, i: int, need: int, room: dict[str, int], chosen: list[tuple[Candidate, int]],
-             free: bool, out: list[tuple[int, float, int]]) -> None:
+    def walk(
+        self,
+        t: int,
+        i: int,
+        need: int,
+        room: dict[str, int],
+        chosen: list[tuple[Candidate, int]],
+        free: bool,
+        out: list[tuple[int, float, int]],
+    ) -> None:
         """Depth-first over block counts per candidate. More blocks of one candidate than serve the
         demand alone never help (unless a spend floor rewards running idle domestic units), and
         when nothing but cost depends on the blocks, branches dearer than the best are cut."""
@@ -350,8 +437,11 @@ class BruteForce:
                     return False
         for cap in p.power_caps:
             for t in self.T:
-                watts = sum(math.ceil(g.power_kw_per_unit * WATT) * self.avail(g, n, t)
-                            for g in self.groups if g.hosted and g.site in cap.sites)
+                watts = sum(
+                    math.ceil(g.power_kw_per_unit * WATT) * self.avail(g, n, t)
+                    for g in self.groups
+                    if g.hosted and g.site in cap.sites
+                )
                 if watts > math.floor(cap.max_kw * WATT):
                     return False
         if p.budget_capex is not None:
@@ -362,8 +452,11 @@ class BruteForce:
 
     def cost(self, n: dict[tuple[str, int], int]) -> tuple[int, float] | None:
         """(objective, exact TCO) of the cheapest feasible service by this fleet, or None."""
-        buy = [(usd(self.unit_cost(g, t)) * n[(g.key, t)], self.unit_cost(g, t) * n[(g.key, t)], self.dom(g))
-               for g in self.groups for t in self.T]
+        buy = [
+            (usd(self.unit_cost(g, t)) * n[(g.key, t)], self.unit_cost(g, t) * n[(g.key, t)], self.dom(g))
+            for g in self.groups
+            for t in self.T
+        ]
         per_period = []
         for t in self.T:
             if self.job.kind == "inference" and self.job.required_rps[t] <= 0:
@@ -397,8 +490,9 @@ class BruteForce:
             return best
         if self.p.objective == "min_capex":
             return sum(self.capex(g, t) * n[(g.key, t)] for g in self.groups for t in self.T), best[1]
-        watts = sum(math.ceil(g.power_kw_per_unit * WATT) * self.avail(g, n, t)
-                    for g in self.groups if g.hosted for t in self.T)
+        watts = sum(
+            math.ceil(g.power_kw_per_unit * WATT) * self.avail(g, n, t) for g in self.groups if g.hosted for t in self.T
+        )
         return watts, best[1]
 
     # ---- search ------------------------------------------------------------------------------
@@ -413,8 +507,11 @@ class BruteForce:
                     need_units[(g.key, t)] = max([c.pool_units for c in mine if g.mode == "purchase"] + [0])
                 else:
                     need = math.ceil(self.job.required_rps[t] * RATE)
-                    need_units[(g.key, t)] = sum(math.ceil(need / math.floor(c.requests_per_s * RATE)) * c.block_units
-                                                 for c in mine if math.floor(c.requests_per_s * RATE) > 0)
+                    need_units[(g.key, t)] = sum(
+                        math.ceil(need / math.floor(c.requests_per_s * RATE)) * c.block_units
+                        for c in mine
+                        if math.floor(c.requests_per_s * RATE) > 0
+                    )
         cap: dict[tuple[str, int], int] = {}
         for g in self.groups:
             for t in self.T:
@@ -435,13 +532,18 @@ class BruteForce:
                 if not self.dom(g):
                     continue
                 if which == "spend":
-                    most = sum((usd(self.unit_cost(h, t)) + usd(self.run_cost(h, t))) * cap[(h.key, t)]
-                               for h in foreign for t in self.T)
+                    most = sum(
+                        (usd(self.unit_cost(h, t)) + usd(self.run_cost(h, t))) * cap[(h.key, t)]
+                        for h in foreign
+                        for t in self.T
+                    )
                     most += max([usd(self.pool_cost(c)) for c in self.cands] + [0])
                     per_unit = min(usd(self.unit_cost(g, t)) for t in self.T)
                 else:
-                    most = sum(self.weight(h, which) * (h.existing_units + sum(cap[(h.key, t)] for t in self.T))
-                               for h in foreign)
+                    most = sum(
+                        self.weight(h, which) * (h.existing_units + sum(cap[(h.key, t)] for t in self.T))
+                        for h in foreign
+                    )
                     most += max([self.weight(self.p.groups[c.group], which) * c.pool_units for c in self.cands] + [0])
                     per_unit = self.weight(g, which)
                 if per_unit > 0:
@@ -455,8 +557,10 @@ class BruteForce:
         while True:
             best = self.search(bound)
             if best is not None and self.p.objective == "min_tco":
-                wanted = {k: min(cap[k], best.objective // max(1, usd(self.unit_cost(self.p.groups[k[0]], k[1]))))
-                          for k in cap}
+                wanted = {
+                    k: min(cap[k], best.objective // max(1, usd(self.unit_cost(self.p.groups[k[0]], k[1]))))
+                    for k in cap
+                }
             else:
                 wanted = cap
             if all(wanted[k] <= bound[k] for k in bound):
@@ -469,8 +573,9 @@ class BruteForce:
             return sum(usd(self.unit_cost(g, t)) * n[(g.key, t)] for g in self.groups for t in self.T)
         if self.p.objective == "min_capex":
             return sum(self.capex(g, t) * n[(g.key, t)] for g in self.groups for t in self.T)
-        return sum(math.ceil(g.power_kw_per_unit * WATT) * self.avail(g, n, t)
-                   for g in self.groups if g.hosted for t in self.T)
+        return sum(
+            math.ceil(g.power_kw_per_unit * WATT) * self.avail(g, n, t) for g in self.groups if g.hosted for t in self.T
+        )
 
     def search(self, bound: dict[tuple[str, int], int]) -> Optimum | None:
         keys = sorted(bound)
@@ -511,18 +616,24 @@ def check(cat_data: dict[str, Any], wl_data: dict[str, Any]) -> None:
     assert verify(plan, workload, cat) == []
     scale = {"min_tco": 1.0, "min_capex": 1.0, "min_power": 1.0 / WATT}[problem.objective]
     assert plan.solver.objective_value == pytest.approx(truth.objective * scale, abs=1e-9), (
-        f"solver objective {plan.solver.objective_value}, brute force {truth.objective * scale} with {truth.fleet}")
+        f"solver objective {plan.solver.objective_value}, brute force {truth.objective * scale} with {truth.fleet}"
+    )
     if problem.objective == "min_tco":
         assert plan.totals is not None
         assert truth.tco - 1e-6 <= plan.totals.tco_usd <= truth.tco + plan.solver.max_rounding_error_usd, (
-            f"plan TCO {plan.totals.tco_usd}, cheapest exact TCO {truth.tco}")
+            f"plan TCO {plan.totals.tco_usd}, cheapest exact TCO {truth.tco}"
+        )
 
 
 def cases(n: int) -> settings:
     """Fixed examples (derandomize) so CI runs the same cases every time, no deadline per case."""
-    return settings(max_examples=n, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.filter_too_much])
+    return settings(
+        max_examples=n,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    )
 
 
 @cases(200)
@@ -554,26 +665,75 @@ def test_most_generated_cases_were_checked() -> None:
 
 def _fixed_case() -> tuple[dict[str, Any], dict[str, Any]]:
     """One foreign part, bought (cheap over the horizon) or rented (no power drawn at the site)."""
-    acc = {"id": "part-0", "name": "Part 0", "vendor": "nvidia", "origin": "foreign", "memory_gb": fig(96),
-           "memory_bw_tbps": fig(3.2), "dense_tflops": {"bf16": fig(500)}, "tdp_w": fig(700),
-           "scale_up": {"fabric": "x", "bw_gbps": fig(200), "domain": fig(8)}, "software_stack": "stack"}
-    cat = {"fx_cny_per_usd": fig(7.0),
-           "stacks": [{"id": "stack", "name": "Stack", "efficiency": {
-               "train_mfu": fig(0.35), "prefill": fig(0.5), "decode_bw": fig(0.6)}}],
-           "accelerators": [acc],
-           "offers": [{"id": "buy", "accelerator": "part-0", "mode": "purchase", "location": "onshore",
-                       "region": "china", "unit": {"kind": "card", "devices": 1}, "price": price(20_000, "unit")},
-                      {"id": "rent", "accelerator": "part-0", "mode": "rental", "location": "onshore",
-                       "region": "china", "site": "site-0", "unit": {"kind": "card", "devices": 1},
-                       "price": price(4.0, "device-hour")}],
-           "sites": [{"id": "site-0", "name": "Site", "location": "onshore", "region": "china", "jurisdiction": "CN",
-                      "power_kw": fig(5000), "pue": fig(1.2), "electricity_price": price(0.7, "kWh", "CNY")}],
-           "policies": [],
-           "models": [{"id": "eight-b", "name": "8B", "arch": EIGHT_B, "source": "generated test case",
-                       "date": "2026-01"}]}
-    wl = {"name": "fixed", "kind": "inference", "model": {"preset": "eight-b"}, "sites": ["site-0"],
-          "traffic": {"requests_per_s": 30, "input_tokens": 2000, "output_tokens": 300},
-          "slo": {"ttft_ms": 4000, "tpot_ms": 60}, "horizon_months": 36}
+    acc = {
+        "id": "part-0",
+        "name": "Part 0",
+        "vendor": "nvidia",
+        "origin": "foreign",
+        "memory_gb": fig(96),
+        "memory_bw_tbps": fig(3.2),
+        "dense_tflops": {"bf16": fig(500)},
+        "tdp_w": fig(700),
+        "scale_up": {"fabric": "x", "bw_gbps": fig(200), "domain": fig(8)},
+        "software_stack": "stack",
+    }
+    cat = {
+        "fx_cny_per_usd": fig(7.0),
+        "stacks": [
+            {
+                "id": "stack",
+                "name": "Stack",
+                "efficiency": {"train_mfu": fig(0.35), "prefill": fig(0.5), "decode_bw": fig(0.6)},
+            }
+        ],
+        "accelerators": [acc],
+        "offers": [
+            {
+                "id": "buy",
+                "accelerator": "part-0",
+                "mode": "purchase",
+                "location": "onshore",
+                "region": "china",
+                "unit": {"kind": "card", "devices": 1},
+                "price": price(20_000, "unit"),
+            },
+            {
+                "id": "rent",
+                "accelerator": "part-0",
+                "mode": "rental",
+                "location": "onshore",
+                "region": "china",
+                "site": "site-0",
+                "unit": {"kind": "card", "devices": 1},
+                "price": price(4.0, "device-hour"),
+            },
+        ],
+        "sites": [
+            {
+                "id": "site-0",
+                "name": "Site",
+                "location": "onshore",
+                "region": "china",
+                "jurisdiction": "CN",
+                "power_kw": fig(5000),
+                "pue": fig(1.2),
+                "electricity_price": price(0.7, "kWh", "CNY"),
+            }
+        ],
+        "policies": [],
+        "models": [
+            {"id": "eight-b", "name": "8B", "arch": EIGHT_B, "source": "generated test case", "date": "2026-01"}
+        ],
+    }
+    wl = {
+        "name": "fixed",
+        "kind": "inference",
+        "model": {"preset": "eight-b"},
+        "sites": ["site-0"],
+        "traffic": {"requests_per_s": 30, "input_tokens": 2000, "output_tokens": 300},
+        "slo": {"ttft_ms": 4000, "tpot_ms": 60},
+        "horizon_months": 36,
+    }
     return cat, wl
 
 
@@ -583,8 +743,11 @@ def test_brute_force_matches_a_hand_count() -> None:
     problem = prepare(build_workload(wl), build_catalog(cat))
     buy = next(g for g in problem.groups.values() if g.offer == "buy")
     hours = problem.periods[0].hours
-    per_card = [math.floor(c.requests_per_s * RATE) / c.block_units for c in problem.candidates_for("fixed")
-                if c.group == buy.key]
+    per_card = [
+        math.floor(c.requests_per_s * RATE) / c.block_units
+        for c in problem.candidates_for("fixed")
+        if c.group == buy.key
+    ]
     cards = math.ceil(30 * RATE / max(per_card))
     truth = BruteForce(problem).solve()
     assert truth is not None and sum(v for (k, _), v in truth.fleet.items() if k == buy.key) == cards
@@ -597,7 +760,7 @@ def test_the_cross_check_catches_a_wrong_optimum(monkeypatch: pytest.MonkeyPatch
     import planner.solve.run as run
 
     def no_buying(b: Any) -> None:
-        for (key, t), var in b.n.items():
+        for (key, _t), var in b.n.items():
             if key.startswith("buy@"):
                 b.model.add(var == 0)
 

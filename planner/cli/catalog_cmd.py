@@ -372,6 +372,7 @@ def show_cmd(
         if not found:
             containing = [f"{k}/{i}" for k in KINDS for i in getattr(cat, k) if ident.lower() in i]
             hints = [h for h in (cat.suggest(k, ident) for k in KINDS) if h]
+            hint: str | None
             if containing:
                 hint = "ids containing it: " + ", ".join(containing[:8])
             else:

@@ -65,8 +65,11 @@ def render(est: dict[str, Any], console: Console) -> None:
         share = ", ".join(f"{k} {v:.0%}" for k, v in est["breakdown"].items() if v >= 0.005)
         console.print(f"step time: {share}")
     for key, eff in est["efficiency"].items():
-        console.print(f"{key} {eff['value']:.2f} from {eff['from']} ({eff['confidence']}): {eff['source']}",
-                      highlight=False, markup=False)
+        console.print(
+            f"{key} {eff['value']:.2f} from {eff['from']} ({eff['confidence']}): {eff['source']}",
+            highlight=False,
+            markup=False,
+        )
     for note in est["notes"]:
         console.print(f"! {note}", style="yellow", highlight=False, markup=False)
 

@@ -61,8 +61,9 @@ def run(
     ] = None,
     timing: Annotated[
         bool,
-        typer.Option("--timing", help="Put solve time, wall time and worker count in the JSON (off: same input, "
-                     "same bytes)."),
+        typer.Option(
+            "--timing", help="Put solve time, wall time and worker count in the JSON (off: same input, same bytes)."
+        ),
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what the planner does.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
@@ -93,13 +94,20 @@ def run(
         )
         money = Money(currency, cat.fx_cny_per_usd.value if cat.fx_cny_per_usd else None)
         if chosen is not None:
-            emit(render_as(result, chosen, catalog=cat, workload=inputs, money=money, timing=timing), chosen, output,
-                 overwrite)
+            emit(
+                render_as(result, chosen, catalog=cat, workload=inputs, money=money, timing=timing),
+                chosen,
+                output,
+                overwrite,
+            )
         else:
             render(result, Console(width=None if sys.stdout.isatty() else 150), money)
         if result.status == "NO_SOLUTION":
-            err_console.print(f"no plan found in the time limit of {time_limit:g} s: rerun with a longer --time-limit",
-                              markup=False, soft_wrap=True)
+            err_console.print(
+                f"no plan found in the time limit of {time_limit:g} s: rerun with a longer --time-limit",
+                markup=False,
+                soft_wrap=True,
+            )
         return {"OPTIMAL": 0, "FEASIBLE": 0, "INFEASIBLE": 1, "NO_SOLUTION": 3}.get(result.status, 4)
 
     code = guarded(body, debug)

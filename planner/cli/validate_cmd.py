@@ -39,11 +39,13 @@ def render(report: dict[str, Any], console: Console, show_notes: bool) -> None:
             if c["qualifier"]:
                 err += f" ({c['qualifier']})"
             style = "red" if abs(c["scored_error"]) > 0.40 else ("yellow" if abs(c["scored_error"]) > 0.15 else None)
-            table.add_row(c["id"], c["metric"], c["accelerator"], _num(c["predicted"]), _num(c["measured"]), err, why,
-                          style=style)
+            table.add_row(
+                c["id"], c["metric"], c["accelerator"], _num(c["predicted"]), _num(c["measured"]), err, why, style=style
+            )
         else:
-            table.add_row(c["id"], c["metric"], c["accelerator"], "-", _num(c["measured"]), "not scored", c["reason"],
-                          style="dim")
+            table.add_row(
+                c["id"], c["metric"], c["accelerator"], "-", _num(c["measured"]), "not scored", c["reason"], style="dim"
+            )
     console.print(table)
     s = report["summary"]
     med, worst = s["median_abs_error"], s["worst_abs_error"]
@@ -77,24 +79,32 @@ def markdown(report: dict[str, Any]) -> str:
     for group in ("by_metric", "by_accelerator"):
         for name, st in s[group].items():
             lines.append(f"| {name} | {st['n']} | {st['median_abs_error']:.1%} | {st['worst_abs_error']:.1%} |")
-    lines += ["", "| case | metric | accelerator | predicted | measured | error | note |",
-              "| --- | --- | --- | ---: | ---: | ---: | --- |"]
+    lines += [
+        "",
+        "| case | metric | accelerator | predicted | measured | error | note |",
+        "| --- | --- | --- | ---: | ---: | ---: | --- |",
+    ]
     for c in report["cases"]:
         if c["status"] == "scored":
             note = c["reason"] or (c["notes"][0] if c["notes"] else "")
             err = _pct(c["error"]) + (f" ({c['qualifier']})" if c["qualifier"] else "")
-            lines.append(f"| {c['id']} | {c['metric']} | {c['accelerator']} | {_num(c['predicted'])} | "
-                         f"{_num(c['measured'])} | {err} | {note.replace('|', '/')} |")
+            lines.append(
+                f"| {c['id']} | {c['metric']} | {c['accelerator']} | {_num(c['predicted'])} | "
+                f"{_num(c['measured'])} | {err} | {note.replace('|', '/')} |"
+            )
         else:
-            lines.append(f"| {c['id']} | {c['metric']} | {c['accelerator']} | - | {_num(c['measured'])} | "
-                         f"not scored | {str(c['reason']).replace('|', '/')} |")
+            lines.append(
+                f"| {c['id']} | {c['metric']} | {c['accelerator']} | - | {_num(c['measured'])} | "
+                f"not scored | {str(c['reason']).replace('|', '/')} |"
+            )
     return "\n".join(lines) + "\n"
 
 
 @app.command("validate")
 def validate(
-    cases: Annotated[Path, typer.Argument(help="Cases YAML (format of shared/validation/calibration.yaml).",
-                                          show_default=False)],
+    cases: Annotated[
+        Path, typer.Argument(help="Cases YAML (format of shared/validation/calibration.yaml).", show_default=False)
+    ],
     catalog: CatalogFiles = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print cases and summary as JSON.")] = False,
     md: Annotated[bool, typer.Option("--markdown", help="Print the tables as Markdown (docs/estimates.md).")] = False,

@@ -62,7 +62,8 @@ class ScaleUp(Strict):
     fabric: str
     bw_gbps: Positive = Field(description="GB/s per device, unidirectional where known")
     domain: Annotated[Sourced, _within(1, 1e6)] = Field(
-        description="devices in one scale-up domain (8 for HGX, 384 for CM384)")
+        description="devices in one scale-up domain (8 for HGX, 384 for CM384)"
+    )
 
 
 class Efficiency(Strict):
@@ -95,9 +96,7 @@ class Accelerator(Strict):
     efficiency: Efficiency = Field(default_factory=Efficiency)
     notes: str | None = None
 
-    _avail = field_validator("available_from", mode="before")(
-        lambda v: None if v is None else normalise_date(v)
-    )
+    _avail = field_validator("available_from", mode="before")(lambda v: None if v is None else normalise_date(v))
 
 
 class SoftwareStack(Strict):
@@ -133,7 +132,8 @@ class ServerOverhead(Strict):
 
     cost: Price | None = None
     power_w: Annotated[Sourced, _within(0, 1e7)] | None = Field(
-        default=None, description="watts per unit beyond the cards' TDP")
+        default=None, description="watts per unit beyond the cards' TDP"
+    )
 
 
 class Offer(Strict):
@@ -291,9 +291,7 @@ class Policy(Strict):
     date: str
     source: str = Field(min_length=3)
     confidence: Literal["spec", "measured", "reported", "roadmap", "assumption", "derived"]
-    default: bool = Field(
-        default=False, description="applies to every plan (market-wide rules such as the levy)"
-    )
+    default: bool = Field(default=False, description="applies to every plan (market-wide rules such as the levy)")
     effective_from: str | None = None
     effective_until: str | None = None
     rules: list[Rule] = Field(default_factory=list)

@@ -113,20 +113,27 @@ def load_cases(path: str | os.PathLike[str], catalog: Catalog) -> list[Case]:
     for i, raw in enumerate(data["cases"]):
         where = doc.line_of(("cases", i))
         if not isinstance(raw, dict) or "id" not in raw or not isinstance(raw.get("measured"), dict):
-            problems.append(InputProblem(doc.file, "a case needs id, kind, hardware, model, setting, measured",
-                                         where, f"cases[{i}]"))
+            problems.append(
+                InputProblem(
+                    doc.file, "a case needs id, kind, hardware, model, setting, measured", where, f"cases[{i}]"
+                )
+            )
             continue
         acc_id = str((raw.get("hardware") or {}).get("accelerator"))
         canon = catalog.resolve("accelerators", acc_id)
         if canon is None:
             hint = catalog.suggest("accelerators", acc_id)
-            problems.append(InputProblem(
-                doc.file, f"unknown accelerator '{acc_id}'",
-                doc.line_of(("cases", i, "hardware", "accelerator")) or where,
-                f"cases[{i}].hardware.accelerator",
-                f"did you mean '{hint}'? or add it as an alias in a catalog overlay" if hint else
-                "add it (or an alias) in a catalog overlay",
-            ))
+            problems.append(
+                InputProblem(
+                    doc.file,
+                    f"unknown accelerator '{acc_id}'",
+                    doc.line_of(("cases", i, "hardware", "accelerator")) or where,
+                    f"cases[{i}].hardware.accelerator",
+                    f"did you mean '{hint}'? or add it as an alias in a catalog overlay"
+                    if hint
+                    else "add it (or an alias) in a catalog overlay",
+                )
+            )
             continue
         case = parse_case(raw, canon)
         case.line = where
@@ -137,8 +144,19 @@ def load_cases(path: str | os.PathLike[str], catalog: Catalog) -> list[Case]:
 
 
 def score(case: Case, catalog: Catalog) -> CaseResult:
-    result = CaseResult(case.id, case.kind, case.metric, case.accelerator, case.confidence, case.qualifier,
-                        case.measured, None, None, None, None)
+    result = CaseResult(
+        case.id,
+        case.kind,
+        case.metric,
+        case.accelerator,
+        case.confidence,
+        case.qualifier,
+        case.measured,
+        None,
+        None,
+        None,
+        None,
+    )
     try:
         if case.measured is None or case.measured <= 0:
             raise NotScored("no positive measured value")
@@ -167,9 +185,9 @@ MISS = 0.40
 
 _PITFALLS = {
     "device_hours": "whole-run totals from model cards may include more than the pre-training tokens "
-                    "(post-training, ablations, restarts), so a model of the pre-training run predicts less",
+    "(post-training, ablations, restarts), so a model of the pre-training run predicts less",
     "mfu": "MFU definitions differ between sources (recomputation counted or not, the peak divided by, the "
-           "attention FLOPs), so an MFU compares only loosely",
+    "attention FLOPs), so an MFU compares only loosely",
     "time_to_train_min": "time to train includes start-up and evaluation, which the model does not",
 }
 

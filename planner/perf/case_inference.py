@@ -94,20 +94,32 @@ def predict_inference(case: Case, dev: DeviceModel) -> tuple[float, list[str]]:
     pre_pool, dec_pool = _pools(case)
     disagg = mentions(st.get("deployment"), "disaggregated")
     setup = InferenceSetup(
-        arch=case.arch, precision=compute, kv_precision=kv, input_tokens=inp, output_tokens=out,
-        ttft_ms=float(slo.get("ttft_ms") or 1e9), tpot_ms=float(slo.get("tpot_ms") or 1e9), scenario=scenario,
-        tp=int_or_none(par.get("tp")), pp=int_or_none(par.get("pp")), disaggregated=disagg,
-        prefill_devices=pre_pool if disagg else None, draft_tokens=drafts, acceptance=acceptance,
+        arch=case.arch,
+        precision=compute,
+        kv_precision=kv,
+        input_tokens=inp,
+        output_tokens=out,
+        ttft_ms=float(slo.get("ttft_ms") or 1e9),
+        tpot_ms=float(slo.get("tpot_ms") or 1e9),
+        scenario=scenario,
+        tp=int_or_none(par.get("tp")),
+        pp=int_or_none(par.get("pp")),
+        disaggregated=disagg,
+        prefill_devices=pre_pool if disagg else None,
+        draft_tokens=drafts,
+        acceptance=acceptance,
         weight_precision=weights if weights != compute else None,
     )
     pool = dec_pool if disagg and dec_pool else (case.devices if setup.tp is None else None)
     if st.get("concurrency") and pool:
         setup = replace(setup, concurrency=int(st["concurrency"]))
     shape = _best(dev, setup, pool)
-    notes = [f"replica tp{shape.tp} pp{shape.pp} dp-attention{shape.dp_attention}"
-             + (f" + {shape.prefill_devices} prefill devices" if shape.prefill_devices else "")
-             + f", batch {shape.batch} ({shape.limited_by}), step {shape.decode_step_ms:.1f} ms, "
-             f"TPOT {shape.tpot_ms:.1f} ms, {shape.bottleneck}"]
+    notes = [
+        f"replica tp{shape.tp} pp{shape.pp} dp-attention{shape.dp_attention}"
+        + (f" + {shape.prefill_devices} prefill devices" if shape.prefill_devices else "")
+        + f", batch {shape.batch} ({shape.limited_by}), step {shape.decode_step_ms:.1f} ms, "
+        f"TPOT {shape.tpot_ms:.1f} ms, {shape.bottleneck}"
+    ]
     if drafts:
         notes.append(f"speculative: {drafts} draft tokens, {shape.accepted_per_step:.2f} accepted per step")
     if metric == "ttft_ms":
@@ -144,8 +156,9 @@ def _best(dev: DeviceModel, setup: InferenceSetup, pool: int | None) -> ReplicaS
     return max(found, key=lambda r: r.requests_per_s / r.devices)
 
 
-def _prefill_only(case: Case, dev: DeviceModel, num: tuple[str, str, str], inp: int,
-                  dpa: int | None) -> tuple[float, list[str]]:
+def _prefill_only(
+    case: Case, dev: DeviceModel, num: tuple[str, str, str], inp: int, dpa: int | None
+) -> tuple[float, list[str]]:
     assert case.arch is not None
     pool = case.devices or DEFAULT_NODE
     lay = Layout(1, 1, dpa or pool) if case.arch.moe is not None else Layout(min(pool, dev.domain, 8))
@@ -154,8 +167,16 @@ def _prefill_only(case: Case, dev: DeviceModel, num: tuple[str, str, str], inp: 
     return _scale(case, per_dev), [f"prefill only, tp{lay.tp} dp-attention{lay.dpa}, {inp}-token prompts"]
 
 
-def _decode_only(case: Case, dev: DeviceModel, num: tuple[str, str, str], kv_len: int, batch: int,
-                 dpa: int | None, drafts: int, acceptance: float | None) -> tuple[float, list[str]]:
+def _decode_only(
+    case: Case,
+    dev: DeviceModel,
+    num: tuple[str, str, str],
+    kv_len: int,
+    batch: int,
+    dpa: int | None,
+    drafts: int,
+    acceptance: float | None,
+) -> tuple[float, list[str]]:
     assert case.arch is not None
     pool = case.devices or DEFAULT_NODE
     lay = on_device(dev, Layout(1, 1, dpa or pool) if case.arch.moe is not None else Layout(min(pool, dev.domain, 8)))
@@ -164,5 +185,7 @@ def _decode_only(case: Case, dev: DeviceModel, num: tuple[str, str, str], kv_len
     cost = decode_step(dev, case.arch, Numerics(*num), lay, total, kv_len, drafts)
     tau = acceptance_length(drafts, acceptance)
     per_dev = total * tau / cost.step_s / lay.devices
-    return _scale(case, per_dev), [f"decode only, dp-attention{lay.dpa}, batch {per_rank} per attention rank, "
-                                   f"KV {kv_len}, step {cost.step_s * 1000:.1f} ms ({cost.bound})"]
+    return _scale(case, per_dev), [
+        f"decode only, dp-attention{lay.dpa}, batch {per_rank} per attention rank, "
+        f"KV {kv_len}, step {cost.step_s * 1000:.1f} ms ({cost.bound})"
+    ]

@@ -14,16 +14,23 @@ from planner.perf.device import DeviceModel
 from planner.perf.errors import NotScored
 from planner.perf.training import TrainingPool, TrainingSetup, evaluate
 
-TRAINING_METRICS = {"achieved_tflops_per_device", "mfu", "tokens_per_s_per_device", "iteration_s",
-                    "device_hours", "time_to_train_min"}
+TRAINING_METRICS = {
+    "achieved_tflops_per_device",
+    "mfu",
+    "tokens_per_s_per_device",
+    "iteration_s",
+    "device_hours",
+    "time_to_train_min",
+}
 
 
 def predict(case: Case, dev: DeviceModel) -> tuple[float, list[str]]:
     if case.arch is None:
         raise NotScored(f"model block unusable: {case.arch_error}")
     if case.dies_per_device > 1 and dev.accelerator.dies_per_package != case.dies_per_device:
-        case.assumptions.append(f"case counts {case.dies_per_device} dies per device; catalog part has "
-                                f"{dev.accelerator.dies_per_package}")
+        case.assumptions.append(
+            f"case counts {case.dies_per_device} dies per device; catalog part has {dev.accelerator.dies_per_package}"
+        )
     if case.kind == "training":
         return predict_training(case, dev)
     if case.kind == "inference":
@@ -90,9 +97,12 @@ def predict_training(case: Case, dev: DeviceModel) -> tuple[float, list[str]]:
     share = f" {pool.recompute_fraction:.0%}" if pool.recompute == "partial" else ""
     shares = pool.step.shares() if pool.step else {}
     split = " ".join(f"{k} {v:.0%}" for k, v in shares.items() if v >= 0.01)
-    notes = [f"layout tp{pool.tp} pp{pool.pp} dp{pool.dp} cp{pool.cp} ep{pool.ep} v{pool.vpp} "
-             f"recompute {pool.recompute}{share}, {pool.step.micro_batches if pool.step else 0} micro-batches; "
-             f"step: {split}", *pool.notes]
+    notes = [
+        f"layout tp{pool.tp} pp{pool.pp} dp{pool.dp} cp{pool.cp} ep{pool.ep} v{pool.vpp} "
+        f"recompute {pool.recompute}{share}, {pool.step.micro_batches if pool.step else 0} micro-batches; "
+        f"step: {split}",
+        *pool.notes,
+    ]
     if metric == "achieved_tflops_per_device":
         return pool.achieved_tflops_per_device, notes
     if metric == "mfu":

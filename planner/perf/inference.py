@@ -159,8 +159,9 @@ def wide_ep_limit(dev: DeviceModel) -> int:
     return min(MAX_REPLICA_DEVICES, max(dev.domain, WIDE_EP_MIN_DEVICES))
 
 
-def evaluate_shape(dev: DeviceModel, s: InferenceSetup, tp: int, pp: int, *,
-                   dp_attention: int | None = None) -> ReplicaShape | Infeasible:
+def evaluate_shape(
+    dev: DeviceModel, s: InferenceSetup, tp: int, pp: int, *, dp_attention: int | None = None
+) -> ReplicaShape | Infeasible:
     """The replica at (tp, pp[, dp_attention]) at its largest batch meeting the SLO.
 
     Without ``dp_attention`` the best attention data-parallel width (per device) is taken, the
@@ -193,8 +194,11 @@ def _evaluate(dev: DeviceModel, s: InferenceSetup, lay: Layout) -> ReplicaShape 
         return Infeasible(lay.tp, lay.pp, f"unsupported precision {num.weights}/{num.kv}")
     weights = weight_bytes_per_device(arch, num, lay)
     if weights >= dev.usable_bytes:
-        return Infeasible(lay.tp, lay.pp, f"weights need {weights / 1e9:.0f} GB per device of {lay.devices}, "
-                          f"{dev.usable_bytes / 1e9:.0f} GB usable")
+        return Infeasible(
+            lay.tp,
+            lay.pp,
+            f"weights need {weights / 1e9:.0f} GB per device of {lay.devices}, {dev.usable_bytes / 1e9:.0f} GB usable",
+        )
     held = (s.decode_context or s.input_tokens) + s.output_tokens
     by_memory = max_batch_by_memory(dev, arch, num, lay, held)
     if by_memory < 1:
@@ -223,8 +227,11 @@ def _evaluate(dev: DeviceModel, s: InferenceSetup, lay: Layout) -> ReplicaShape 
         if ttft * 1000.0 > s.ttft_ms * TTFT_PREFILL_SHARE:
             return Infeasible(lay.tp, lay.pp, f"prefill takes {ttft * 1000:.0f} ms; TTFT target {s.ttft_ms:.0f} ms")
         if tpot(1) * 1000.0 > s.tpot_ms:
-            return Infeasible(lay.tp, lay.pp, f"one token takes {tpot(1) * 1000:.1f} ms even at batch 1; "
-                              f"TPOT target {s.tpot_ms:.0f} ms")
+            return Infeasible(
+                lay.tp,
+                lay.pp,
+                f"one token takes {tpot(1) * 1000:.1f} ms even at batch 1; TPOT target {s.tpot_ms:.0f} ms",
+            )
         lo, hi = 1, cap
         while lo < hi:  # largest batch with TPOT within target (TPOT grows with batch)
             mid = (lo + hi + 1) // 2

@@ -135,8 +135,9 @@ class StepCost:
         return "memory bandwidth" if self.memory_s >= self.compute_s else "compute"
 
 
-def decode_step(dev: DeviceModel, arch: ModelArch, num: Numerics, lay: Layout, batch: float,
-                context: float, drafts: int = 0) -> StepCost:
+def decode_step(
+    dev: DeviceModel, arch: ModelArch, num: Numerics, lay: Layout, batch: float, context: float, drafts: int = 0
+) -> StepCost:
     """Time for ``batch`` sequences (the whole replica) to take one decode step at ``context``."""
     width = 1 + drafts
     group = max(batch / lay.pp, 1e-9)  # sequences per pipeline micro-group

@@ -123,8 +123,13 @@ class StepTime:
         """Each component's share of the step (for explanations)."""
         total = self.step_s or 1.0
         return {
-            "gemm": self.gemm_s / total, "elementwise": self.elementwise_s / total, "tp": self.tp_s / total,
-            "cp": self.cp_s / total, "ep": self.ep_s / total, "bubble": self.bubble_s / total, "dp": self.dp_s / total,
+            "gemm": self.gemm_s / total,
+            "elementwise": self.elementwise_s / total,
+            "tp": self.tp_s / total,
+            "cp": self.cp_s / total,
+            "ep": self.ep_s / total,
+            "bubble": self.bubble_s / total,
+            "dp": self.dp_s / total,
         }
 
     def bottleneck(self) -> str:
@@ -172,8 +177,9 @@ def memory(arch: ModelArch, seq_len: int, lay: TrainLayout) -> TrainMemory:
     return TrainMemory(weights, grads, optim, acts)
 
 
-def step_time(dev: DeviceModel, arch: ModelArch, seq_len: int, precision: str, lay: TrainLayout,
-              global_batch_tokens: float) -> StepTime:
+def step_time(
+    dev: DeviceModel, arch: ModelArch, seq_len: int, precision: str, lay: TrainLayout, global_batch_tokens: float
+) -> StepTime:
     """Time of one optimizer step of ``global_batch_tokens`` tokens on this layout."""
     s = float(seq_len)
     d = lay.devices
@@ -194,8 +200,9 @@ def step_time(dev: DeviceModel, arch: ModelArch, seq_len: int, precision: str, l
     attn_dev = gbt * attn_tok / d
     expert_dev = gbt * 6.0 * active_routed_params(arch) / d
     dense_lin = flops_dev - attn_dev - expert_dev
-    gemm = redo * (dense_lin / (lin_peak * eff) + expert_dev / (lin_peak * eff * MOE_GEMM_EFFICIENCY)
-                   + attn_dev / (bf16 * eff))
+    gemm = redo * (
+        dense_lin / (lin_peak * eff) + expert_dev / (lin_peak * eff * MOE_GEMM_EFFICIENCY) + attn_dev / (bf16 * eff)
+    )
 
     tokens_dev = gbt / (lay.dp * lay.cp)  # tokens through each device's layers per step
     layers_dev = arch.layers / lay.pp
@@ -241,4 +248,3 @@ def step_time(dev: DeviceModel, arch: ModelArch, seq_len: int, precision: str, l
     )
     dp = max(0.0, sync - DP_OVERLAP * per_mb)
     return StepTime(gemm, elementwise, tp, cp, ep, bubble, dp, m, gbt)
-

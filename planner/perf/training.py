@@ -193,8 +193,9 @@ def evaluate(dev: DeviceModel, s: TrainingSetup, devices: int) -> TrainingPool |
     notes = []
     usable = dev.memory_bytes * TRAIN_USABLE_FRACTION
     if mem.total > usable:
-        notes.append(f"the pinned layout needs {mem.total / 1e9:.0f} GB per device, more than the "
-                     f"{usable / 1e9:.0f} GB usable")
+        notes.append(
+            f"the pinned layout needs {mem.total / 1e9:.0f} GB per device, more than the {usable / 1e9:.0f} GB usable"
+        )
     return TrainingPool(
         devices=devices,
         days=days,

@@ -124,8 +124,15 @@ def repair(src: Inputs, problem: Problem, fix: Fix) -> Repair | None:
         edits, override = change
         if src.feasible(edits, override):
             return Repair(
-                constraint=fix.name, action=fix.action, current=fix.current, required=value, unit=fix.unit,
-                text=_text(src, problem, fix, value), workload_edits=edits, catalog_override=override, verified=True,
+                constraint=fix.name,
+                action=fix.action,
+                current=fix.current,
+                required=value,
+                unit=fix.unit,
+                text=_text(src, problem, fix, value),
+                workload_edits=edits,
+                catalog_override=override,
+                verified=True,
             )
     log.info("no verified edit for %s", fix)
     return None
@@ -160,11 +167,12 @@ def _change(src: Inputs, problem: Problem, fix: Fix, value: float | None) -> tup
     if family == "supply":
         units = math.ceil(value - 1e-9)
         if entity.startswith("schedule["):
-            i = int(entity[len("schedule["):-1])
+            i = int(entity[len("schedule[") : -1])
             sched = src.fleet.schedule.supply[i]
             shift = units - int(fix.current or 0)
-            return [{"path": f"schedule.supply[{i}].units_per_period",
-                     "value": [u + shift for u in sched.units_per_period]}], None
+            return [
+                {"path": f"schedule.supply[{i}].units_per_period", "value": [u + shift for u in sched.units_per_period]}
+            ], None
         return [], {"target": f"offers/{entity}", "set": {"supply_cap_units.value": units}}
     if family == "policy":
         return _policy_number(src, problem, entity, fix, value)
@@ -210,8 +218,10 @@ def _policy_number(src: Inputs, problem: Problem, pid: str, fix: Fix, value: flo
     rules = src.catalog.policies[pid].rules
     if any(t.name == fix.name for t in problem.tie_ins):
         ratio = math.floor(value * 10_000 + 1e-6) / 10_000
-        return [], {"target": f"policies/{pid}",
-                    "set": {f"rules[{j}].ratio": ratio for j, r in enumerate(rules) if isinstance(r, TieInRule)}}
+        return [], {
+            "target": f"policies/{pid}",
+            "set": {f"rules[{j}].ratio": ratio for j, r in enumerate(rules) if isinstance(r, TieInRule)},
+        }
     shift = math.ceil(value - 1e-9) - int(fix.current or 0)
     sets = {f"rules[{j}].max_units": r.max_units + shift for j, r in enumerate(rules) if isinstance(r, CapRule)}
     return ([], {"target": f"policies/{pid}", "set": sets}) if sets else None
@@ -335,7 +345,8 @@ def _removal_text(src: Inputs, name: str) -> str:
         if job:
             return f"let '{job}' use {what} capacity"
         return {"rental": "allow rental", "purchase": "allow new purchases"}.get(
-            what, f"allow {what} parts" if what in ("domestic", "foreign") else f"allow {what} capacity")
+            what, f"allow {what} parts" if what in ("domestic", "foreign") else f"allow {what} capacity"
+        )
     if family == "requires":
         return f"switch on policy '{entity}' ({src.catalog.policies[entity].name})"
     return f"switch off policy '{entity}' ({src.catalog.policies[entity].name})"

@@ -29,8 +29,9 @@ POLICY_FAMILIES = ("policy:", "domestic_share:", "residency:")
 """Members that name a policy pack: switching the pack off is also offered as a repair."""
 
 
-def _infeasible(model: cp_model.CpModel, literals: list[cp_model.IntVar],
-                options: SolverOptions) -> tuple[bool, list[int]]:
+def _infeasible(
+    model: cp_model.CpModel, literals: list[cp_model.IntVar], options: SolverOptions
+) -> tuple[bool, list[int]]:
     model.clear_assumptions()
     model.add_assumptions(literals)
     solver = make_solver(SolverOptions(options.time_limit_s, 1, options.seed), max(0.5, options.time_limit_s / 4))
@@ -105,8 +106,13 @@ def _details(problem: Problem, core: list[str], src: Inputs | None) -> list[str]
     for job in jobs:
         slo = targets.targets_of(src, job) if src is not None else []
         tpot = next((f"{t.current:g} ms TPOT target" for t in slo if t.name.startswith("slo:tpot")), "TPOT target")
-        capped = sorted({problem.groups[c.group].accelerator for c in problem.candidates_for(job)
-                         if c.shape is not None and getattr(c.shape, "limited_by", "") == "TPOT target"})
+        capped = sorted(
+            {
+                problem.groups[c.group].accelerator
+                for c in problem.candidates_for(job)
+                if c.shape is not None and getattr(c.shape, "limited_by", "") == "TPOT target"
+            }
+        )
         if capped:
             out.append(f"the {tpot} of '{job}' caps the batch per replica on {', '.join(capped)}")
     for forced in problem.forced:
@@ -127,9 +133,17 @@ def _repairs(problem: Problem, core: list[str], options: SolverOptions, src: Inp
     out: list[Repair] = []
     for fix in repair.fixes(problem, core, options):
         if src is None:
-            out.append(Repair(constraint=fix.name, action=fix.action, current=fix.current,
-                              required=fix.required, unit=fix.unit, text=f"{fix.name}: {fix.action} "
-                              + (f"to {fix.required:g} {fix.unit}" if fix.required is not None else "")))
+            out.append(
+                Repair(
+                    constraint=fix.name,
+                    action=fix.action,
+                    current=fix.current,
+                    required=fix.required,
+                    unit=fix.unit,
+                    text=f"{fix.name}: {fix.action} "
+                    + (f"to {fix.required:g} {fix.unit}" if fix.required is not None else ""),
+                )
+            )
             continue
         found = edits.repair(src, problem, fix)
         if found is not None:

@@ -44,7 +44,7 @@ def solve(solver: cp_model.CpSolver, model: cp_model.CpModel) -> int:
     def work() -> None:
         try:
             outcome["code"] = int(solver.solve(model))
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread below
+        except BaseException as exc:
             failure.append(exc)
 
     def stop(signum: int, frame: FrameType | None) -> None:

@@ -26,9 +26,7 @@ BUDGET_TERMS = 10_000
 
 
 def refuse(what: str, value: float, hint: str) -> InputError:
-    return InputError.single(
-        "plan", f"{what} is {value:.3g}, too large to plan exactly in 64-bit integers", hint=hint
-    )
+    return InputError.single("plan", f"{what} is {value:.3g}, too large to plan exactly in 64-bit integers", hint=hint)
 
 
 def check_problem(p: Problem) -> None:
@@ -43,8 +41,11 @@ def check_problem(p: Problem) -> None:
             }
             for what, usd in money.items():
                 if not math.isfinite(usd) or abs(usd) * BUDGET_TERMS > MAX_SCALED * 1000:
-                    raise refuse(f"{g.key} in period {t}: {what} (USD)", usd,
-                                 "check the offer's price, the site's electricity price and any price trend")
+                    raise refuse(
+                        f"{g.key} in period {t}: {what} (USD)",
+                        usd,
+                        "check the offer's price, the site's electricity price and any price trend",
+                    )
         if not math.isfinite(g.power_kw_per_unit) or g.power_kw_per_unit * 1000 > MAX_SCALED:
             raise refuse(f"{g.key}: power per unit (kW)", g.power_kw_per_unit, "check TDP, server overhead and PUE")
     for job in p.jobs.values():
@@ -54,11 +55,17 @@ def check_problem(p: Problem) -> None:
     for c in p.candidates.values():
         need = max(p.jobs[c.job].required_rps, default=0.0)
         if c.requests_per_s > 0 and need / c.requests_per_s > 1e9:
-            raise refuse(f"'{c.job}' on {c.group}: blocks of replicas needed", need / c.requests_per_s,
-                         "one replica serves too little of the demand; check the model, SLO and accelerator")
+            raise refuse(
+                f"'{c.job}' on {c.group}: blocks of replicas needed",
+                need / c.requests_per_s,
+                "one replica serves too little of the demand; check the model, SLO and accelerator",
+            )
         if c.pool is not None and not math.isfinite(c.hours * c.pool_units):
-            raise refuse(f"'{c.job}' on {c.group}: training device-hours", c.hours * c.pool_units,
-                         "check tokens, deadline and the accelerator's figures")
+            raise refuse(
+                f"'{c.job}' on {c.group}: training device-hours",
+                c.hours * c.pool_units,
+                "check tokens, deadline and the accelerator's figures",
+            )
 
 
 def _has(message: object, name: str) -> bool:
@@ -81,11 +88,15 @@ def check_model(model: cp_model.CpModel) -> None:
 
     for ct in proto.constraints:
         if _has(ct, "linear") and reach(list(ct.linear.vars), list(ct.linear.coeffs)) >= SAFE:
-            raise refuse(f"constraint '{ct.name or 'unnamed'}' could reach a value that",
-                         reach(list(ct.linear.vars), list(ct.linear.coeffs)),
-                         "the workload's scale (demand, periods, budget) or a catalog figure is too large")
+            raise refuse(
+                f"constraint '{ct.name or 'unnamed'}' could reach a value that",
+                reach(list(ct.linear.vars), list(ct.linear.coeffs)),
+                "the workload's scale (demand, periods, budget) or a catalog figure is too large",
+            )
     if _has(proto, "objective") and reach(list(proto.objective.vars), list(proto.objective.coeffs)) >= SAFE:
-        raise refuse("the objective could reach a value that", reach(list(proto.objective.vars),
-                                                                      list(proto.objective.coeffs)),
-                     "the workload's scale (demand, periods) or a catalog figure is too large")
+        raise refuse(
+            "the objective could reach a value that",
+            reach(list(proto.objective.vars), list(proto.objective.coeffs)),
+            "the workload's scale (demand, periods) or a catalog figure is too large",
+        )
     raise InputError.single("plan", f"the model cannot be solved exactly: {problem.splitlines()[0]}")

@@ -42,8 +42,9 @@ class Probe:
         return self.status == "INFEASIBLE"
 
 
-def model(problem: Problem, *, without: Iterable[str] = (), only: Iterable[str] | None = None,
-          relax: str | None = None) -> Builder:
+def model(
+    problem: Problem, *, without: Iterable[str] = (), only: Iterable[str] | None = None, relax: str | None = None
+) -> Builder:
     """The model with every named constraint on, except those in ``without`` (or all but ``only``)."""
     drop = set(without)
     keep = set(only) if only is not None else None
@@ -59,8 +60,13 @@ def model(problem: Problem, *, without: Iterable[str] = (), only: Iterable[str] 
     return b
 
 
-def solve(b: Builder, options: SolverOptions, objective: object | None = None, maximize: bool = False,
-          hint: dict[str, int] | None = None) -> Probe:
+def solve(
+    b: Builder,
+    options: SolverOptions,
+    objective: object | None = None,
+    maximize: bool = False,
+    hint: dict[str, int] | None = None,
+) -> Probe:
     if objective is not None:
         if maximize:
             b.model.maximize(objective)  # type: ignore[arg-type]
@@ -76,14 +82,16 @@ def solve(b: Builder, options: SolverOptions, objective: object | None = None, m
     return Probe(status, value)
 
 
-def feasibility(problem: Problem, options: SolverOptions, *, without: Iterable[str] = (),
-                only: Iterable[str] | None = None) -> Probe:
+def feasibility(
+    problem: Problem, options: SolverOptions, *, without: Iterable[str] = (), only: Iterable[str] | None = None
+) -> Probe:
     """Is there any plan with these constraints on?"""
     return solve(model(problem, without=without, only=only), options)
 
 
-def optimum(problem: Problem, options: SolverOptions, *, without: Iterable[str] = (),
-            hint: dict[str, int] | None = None) -> Probe:
+def optimum(
+    problem: Problem, options: SolverOptions, *, without: Iterable[str] = (), hint: dict[str, int] | None = None
+) -> Probe:
     """The workload's own objective (stage 1 only: tie-breaks do not change its value).
 
     ``hint``: a solution by variable name (e.g. the plan's), a good start when ``problem`` only

@@ -20,7 +20,7 @@ TIE_BREAK_SHARE = 0.1
 TIE_BREAK_MIN_S = 1.0
 """Each tie-break stage gets at most this share of the time limit (but at least a second)."""
 
-_STATUS = {
+_STATUS: dict[object, str] = {
     cp_model.OPTIMAL: "OPTIMAL",
     cp_model.FEASIBLE: "FEASIBLE",
     cp_model.INFEASIBLE: "INFEASIBLE",

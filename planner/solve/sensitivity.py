@@ -63,8 +63,9 @@ def _better(problem: Problem, new: float, old: float) -> float:
     return new - old if problem.objective == "max_throughput" else old - new
 
 
-def sensitivity(problem: Problem, plan: Plan, options: SolverOptions,
-                solution: dict[str, int] | None = None) -> Sensitivity | None:
+def sensitivity(
+    problem: Problem, plan: Plan, options: SolverOptions, solution: dict[str, int] | None = None
+) -> Sensitivity | None:
     """Marginal values of the plan's binding limits and the price of each policy in force.
 
     ``solution`` (the plan's variable values) seeds every re-solve: each one only relaxes the
@@ -93,35 +94,64 @@ def _near(used: float, limit: float, upper: bool) -> bool:
     return used >= limit * (1 - STEP) if upper else used <= limit * (1 + STEP)
 
 
-def _marginal(problem: Problem, lim: Limit, description: str, v0: float, options: SolverOptions,
-              solution: dict[str, int] | None) -> Marginal:
+def _marginal(
+    problem: Problem, lim: Limit, description: str, v0: float, options: SolverOptions, solution: dict[str, int] | None
+) -> Marginal:
     to = _stepped(lim)
     result = probe.optimum(moved(problem, lim.name, to), options, hint=solution)
     value = _natural(problem, result.value)
     step = f"{'+' if lim.upper else '−'}{STEP * 100:g} %"
     what = f"{step} {_label(problem, lim)} ({_limit_text(lim, lim.current)} → {_limit_text(lim, to)})"
     if value is None:
-        return Marginal(constraint=lim.name, description=description, limit=lim.current, moved_to=to, unit=lim.unit,
-                        step=step, status=_status(result), text=f"{what}: no plan found ({result.status})")
+        return Marginal(
+            constraint=lim.name,
+            description=description,
+            limit=lim.current,
+            moved_to=to,
+            unit=lim.unit,
+            step=step,
+            status=_status(result),
+            text=f"{what}: no plan found ({result.status})",
+        )
     gain = _better(problem, value, v0)
     verb = "gains" if problem.objective == "max_throughput" else "saves"
-    return Marginal(constraint=lim.name, description=description, limit=lim.current, moved_to=to, unit=lim.unit,
-                    step=step, status=_status(result), objective_value=value, gain=gain,
-                    text=f"{what} {verb} {_amount(problem, gain)}")
+    return Marginal(
+        constraint=lim.name,
+        description=description,
+        limit=lim.current,
+        moved_to=to,
+        unit=lim.unit,
+        step=step,
+        status=_status(result),
+        objective_value=value,
+        gain=gain,
+        text=f"{what} {verb} {_amount(problem, gain)}",
+    )
 
 
-def _price(problem: Problem, name: str, v0: float, options: SolverOptions,
-           solution: dict[str, int] | None) -> PolicyPrice:
+def _price(
+    problem: Problem, name: str, v0: float, options: SolverOptions, solution: dict[str, int] | None
+) -> PolicyPrice:
     result = probe.optimum(problem, options, without=[name], hint=solution)
     value = _natural(problem, result.value)
     phrase = describe(problem, name)
     if value is None:
-        return PolicyPrice(constraint=name, description=phrase, status_without=_status(result),
-                           text=f"{phrase}: no plan found without it ({result.status})")
+        return PolicyPrice(
+            constraint=name,
+            description=phrase,
+            status_without=_status(result),
+            text=f"{phrase}: no plan found without it ({result.status})",
+        )
     price = _better(problem, value, v0)
     verb = "costs" if problem.objective != "max_throughput" else "loses"
-    return PolicyPrice(constraint=name, description=phrase, status_without=_status(result), objective_without=value,
-                       price=price, text=f"{phrase} {verb} {_amount(problem, price)} {_horizon(problem)}")
+    return PolicyPrice(
+        constraint=name,
+        description=phrase,
+        status_without=_status(result),
+        objective_without=value,
+        price=price,
+        text=f"{phrase} {verb} {_amount(problem, price)} {_horizon(problem)}",
+    )
 
 
 def _label(problem: Problem, lim: Limit) -> str:

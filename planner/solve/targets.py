@@ -45,14 +45,37 @@ def targets_of(src: Inputs, job: str) -> list[Target]:
     prefix, m = src.member(job)
     if m.kind == "inference" and m.slo is not None:
         return [
-            Target(f"slo:tpot@{job}", job, f"{prefix}slo.tpot_ms", m.slo.tpot_ms, LOOSEST_MS, "ms",
-                   f"the {m.slo.tpot_ms:g} ms TPOT target of '{job}'"),
-            Target(f"slo:ttft@{job}", job, f"{prefix}slo.ttft_ms", m.slo.ttft_ms, LOOSEST_MS, "ms",
-                   f"the {m.slo.ttft_ms:g} ms TTFT target of '{job}'"),
+            Target(
+                f"slo:tpot@{job}",
+                job,
+                f"{prefix}slo.tpot_ms",
+                m.slo.tpot_ms,
+                LOOSEST_MS,
+                "ms",
+                f"the {m.slo.tpot_ms:g} ms TPOT target of '{job}'",
+            ),
+            Target(
+                f"slo:ttft@{job}",
+                job,
+                f"{prefix}slo.ttft_ms",
+                m.slo.ttft_ms,
+                LOOSEST_MS,
+                "ms",
+                f"the {m.slo.ttft_ms:g} ms TTFT target of '{job}'",
+            ),
         ]
     if m.kind == "training" and m.deadline_days is not None:
-        return [Target(f"deadline:{job}", job, f"{prefix}deadline_days", m.deadline_days, LOOSEST_DAYS, "days",
-                       f"the {m.deadline_days:g}-day deadline of '{job}'")]
+        return [
+            Target(
+                f"deadline:{job}",
+                job,
+                f"{prefix}deadline_days",
+                m.deadline_days,
+                LOOSEST_DAYS,
+                "days",
+                f"the {m.deadline_days:g}-day deadline of '{job}'",
+            )
+        ]
     return []
 
 
@@ -105,7 +128,12 @@ def repair(src: Inputs, target: Target) -> Repair | None:
     need = value(hi)
     what = "deadline" if target.unit == "days" else target.name.split(":")[1].split("@")[0].upper() + " target"
     return Repair(
-        constraint=target.name, action="raise", current=target.current, required=need, unit=target.unit,
+        constraint=target.name,
+        action="raise",
+        current=target.current,
+        required=need,
+        unit=target.unit,
         text=f"{what} of '{target.job}' ≥ {need:g} {target.unit} (now {target.current:g})",
-        workload_edits=[{"path": target.path, "value": need}], verified=True,
+        workload_edits=[{"path": target.path, "value": need}],
+        verified=True,
     )

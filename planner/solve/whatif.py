@@ -26,8 +26,15 @@ def what_if(changed: Plan, baseline: Plan, force: list[str], exclude: list[str])
     else:
         sign = "+" if (delta or 0.0) > 0 else "−"
         text = f"{label} costs {sign}{money_text(abs(delta or 0.0))} ({money_text(tco)} against {money_text(base_tco)})"
-    return WhatIf(forced=list(force), excluded=list(exclude), baseline_status=baseline.status,
-                  baseline_tco_usd=base_tco, tco_usd=tco, delta_usd=delta, text=text)
+    return WhatIf(
+        forced=list(force),
+        excluded=list(exclude),
+        baseline_status=baseline.status,
+        baseline_tco_usd=base_tco,
+        tco_usd=tco,
+        delta_usd=delta,
+        text=text,
+    )
 
 
 def with_choices(inp: Workload | Fleet, force: list[str], exclude: list[str]) -> Workload | Fleet:

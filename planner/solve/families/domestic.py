@@ -42,16 +42,16 @@ def add_domestic_share(b: Builder) -> None:
             )
             continue
         for value in sorted({v for v in floor.min_by_period if v > 0}):  # a floor that changes: a row per level
-            periods = tuple(t for t in b.periods if floor.min_by_period[t] == value)
+            level_periods = tuple(t for t in b.periods if floor.min_by_period[t] == value)
             b.row(
                 Row(
                     floor.name,
                     "domestic_share",
-                    f"{floor.description} (by {floor.measure}, period {', '.join(map(str, periods))})",
+                    f"{floor.description} (by {floor.measure}, period {', '.join(map(str, level_periods))})",
                     ">=",
                     value,
                     "share",
-                    functools.partial(_lowest_share_in, p, which=floor.measure, periods=periods),
+                    functools.partial(_lowest_share_in, p, which=floor.measure, periods=level_periods),
                 )
             )
 
