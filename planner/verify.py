@@ -323,6 +323,9 @@ class _Checker:
                 self.shapes[key] = f"misses the SLO or does not fit: {got.reason}"
             elif got.tpot_ms > m.slo.tpot_ms * (1 + REL_TOL) or got.ttft_ms > m.slo.ttft_ms * (1 + REL_TOL):
                 self.shapes[key] = "misses the SLO"
+            elif (got.weights_gb_per_device + got.kv_gb_per_device) * 1e9 > dev.memory_bytes * (1 + REL_TOL):
+                self.shapes[key] = (f"does not fit: {got.weights_gb_per_device + got.kv_gb_per_device:.1f} GB of "
+                                    f"weights and KV per device, {dev.memory_bytes / 1e9:.0f} GB on the part")
             else:
                 self.shapes[key] = got
         return self.shapes[key]
@@ -361,6 +364,8 @@ class _Checker:
             return None
         if li.devices < pool.devices:
             self.fail(f"line {li.offer}: {li.devices} devices, '{m.name}' needs {pool.devices}")
+        if pool.memory_gb_per_device * 1e9 > dev.memory_bytes * (1 + REL_TOL):
+            self.fail(f"'{m.name}': {pool.memory_gb_per_device:.1f} GB per device, {dev.memory_bytes / 1e9:.0f} GB on the part")
         if pool.days > m.deadline_days * (1 + REL_TOL):
             self.fail(f"'{m.name}' takes {pool.days:.2f} days, deadline {m.deadline_days}")
         self.close(f"'{m.name}' training days", li.training_days, pool.days)

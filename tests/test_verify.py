@@ -353,6 +353,8 @@ CATALOG_CHANGES: dict[str, tuple[str, Callable[[Base], dict[str, Any]], str]] = 
     "tdp": ("foreign", lambda b: _override("accelerators/gpu-a", **{"tdp_w.value": 1000}), "power kW"),
     "memory bandwidth": ("domestic", lambda b: _override("accelerators/npu-b", **{"memory_bw_tbps.value": 1.0}),
                          "requests/s"),
+    "memory": ("domestic", lambda b: _override("accelerators/npu-b", **{"memory_gb.value": 4}), "fit"),
+    "training memory": ("training", lambda b: _override("accelerators/gpu-a", **{"memory_gb.value": 8}), "needs"),
     "rental price": ("training", lambda b: _override("offers/gpu-a-rental-sg", **{"price.value": 4.5}), "rental"),
 }
 
