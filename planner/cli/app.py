@@ -38,7 +38,7 @@ def guarded(fn: Callable[[], T], debug: bool = False) -> T:
     except KeyboardInterrupt:
         err_console.print("interrupted", markup=False)
         raise typer.Exit(130) from None
-    except (typer.Exit, typer.Abort, SystemExit):
+    except (typer.Exit, typer.Abort, typer.BadParameter, SystemExit):
         raise
     except Exception as exc:
         if debug:

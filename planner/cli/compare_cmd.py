@@ -16,6 +16,7 @@ from planner.cli.options import (
     FormatOpt,
     OutputOpt,
     OverwriteOpt,
+    ReportCurrencyOpt,
     SeedOpt,
     TimeLimitOpt,
     VerboseOpt,
@@ -23,6 +24,7 @@ from planner.cli.options import (
     emit,
     output_format,
     progress_bar,
+    report_money,
     stdout_console,
 )
 
@@ -43,6 +45,7 @@ def compare(
     catalog: CatalogOpt = None,
     as_of: AsOfOpt = None,
     fmt: FormatOpt = None,
+    currency: ReportCurrencyOpt = "USD",
     output: OutputOpt = None,
     overwrite: OverwriteOpt = False,
     time_limit: TimeLimitOpt = 10.0,
@@ -61,6 +64,7 @@ def compare(
 
         chosen = output_format(fmt, output, overwrite) or "table"
         cat = planner.load_catalog(list(catalog or []), as_of=as_of)
+        money = report_money(currency, cat)
         wl = planner.load_workload(workload)
         with progress_bar("comparing") as update:
             result = planner.compare_plans(
@@ -75,9 +79,9 @@ def compare(
             )
         frame = result.to_frame()
         if chosen == "table" and output is None:
-            terminal(frame, stdout_console(), catalog=cat, workload=wl)
+            terminal(frame, stdout_console(), money=money, catalog=cat, workload=wl)
         else:
-            content = render(frame, chosen, catalog=cat, workload=wl, optimum=result.optimum.plan)
+            content = render(frame, chosen, money=money, catalog=cat, workload=wl, optimum=result.optimum.plan)
             emit(content, chosen, output, overwrite)
         first = result.optimum.plan
         return STATUS_EXIT.get(first.status, 4) if first is not None else 1

@@ -15,6 +15,7 @@ from planner.cli.options import (
     FormatOpt,
     OutputOpt,
     OverwriteOpt,
+    ReportCurrencyOpt,
     SeedOpt,
     TimeLimitOpt,
     VerboseOpt,
@@ -22,6 +23,7 @@ from planner.cli.options import (
     emit,
     output_format,
     progress_bar,
+    report_money,
     stdout_console,
 )
 
@@ -38,6 +40,7 @@ def frontier(
     catalog: CatalogOpt = None,
     as_of: AsOfOpt = None,
     fmt: FormatOpt = None,
+    currency: ReportCurrencyOpt = "USD",
     output: OutputOpt = None,
     overwrite: OverwriteOpt = False,
     time_limit: TimeLimitOpt = 10.0,
@@ -56,15 +59,16 @@ def frontier(
 
         chosen = output_format(fmt, output, overwrite) or "table"
         cat = planner.load_catalog(list(catalog or []), as_of=as_of)
+        money = report_money(currency, cat)
         wl = planner.load_workload(workload)
         with progress_bar("sweeping") as update:
             frame = planner.frontier(
                 wl, vary, cat, time_limit_s=time_limit, workers=workers, seed=seed, progress=update
             )
         if chosen == "table" and output is None:
-            terminal(frame, stdout_console(), catalog=cat, workload=wl)
+            terminal(frame, stdout_console(), money=money, catalog=cat, workload=wl)
         else:
-            emit(render(frame, chosen, catalog=cat, workload=wl), chosen, output, overwrite)
+            emit(render(frame, chosen, money=money, catalog=cat, workload=wl), chosen, output, overwrite)
         return 0 if frame["tco_usd"].notna().any() else 1
 
     code = guarded(body, debug)

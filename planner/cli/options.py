@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -92,3 +92,17 @@ def stdout_console() -> Console:
     import sys
 
     return Console(width=None if sys.stdout.isatty() else 150)
+
+
+ReportCurrencyOpt = Annotated[
+    str, typer.Option("--currency", help="Money in USD or CNY (table, md, html, xlsx; json and csv stay USD).")
+]
+
+
+def report_money(currency: str, catalog: Any) -> Any:
+    """The Money for a report in ``currency`` at the catalog's dated rate; bad currency is a usage error."""
+    from planner.report.money import Money
+
+    if currency not in ("USD", "CNY"):
+        raise typer.BadParameter("use USD or CNY", param_hint="--currency")
+    return Money(currency, catalog.fx_cny_per_usd.value if catalog.fx_cny_per_usd else None)

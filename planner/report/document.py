@@ -49,6 +49,7 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
     sources: Table | None = None
+    currency: str = "USD"
     generated: str = field(default_factory=lambda: dt.date.today().isoformat())
 
 

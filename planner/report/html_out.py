@@ -182,7 +182,7 @@ def render_html(rep: Report) -> str:
     if rep.sources is not None:
         parts.append(table_html(rep.sources))
     parts.append(
-        "<footer>Figures in USD unless stated. Every plan was re-checked by the planner's independent "
+        f"<footer>Figures in {rep.currency} unless stated. Every plan was re-checked by the planner's independent "
         "verifier. Catalog figures carry their source, date and confidence (spec, measured, reported, "
         "roadmap, assumption, derived).</footer>"
     )

@@ -67,7 +67,7 @@ def render_markdown(rep: Report) -> str:
         out += ["## Assumptions", ""] + [f"- {a}" for a in rep.assumptions] + [""]
     if rep.sources is not None:
         out.append(table_md(rep.sources))
-    out.append(f"_Generated {rep.generated} by fleet-planner; figures in USD unless stated._")
+    out.append(f"_Generated {rep.generated} by fleet-planner; figures in {rep.currency} unless stated._")
     return "\n".join(out) + "\n"
 
 

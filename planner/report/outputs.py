@@ -17,7 +17,8 @@ from planner.models.fleet import Fleet
 from planner.models.plan import Plan
 from planner.models.workload import Workload
 from planner.report.csv_out import to_csv
-from planner.report.document import build_report
+from planner.report.currency import frame_in, plan_in, relabel
+from planner.report.document import Report, build_report
 from planner.report.frame_json import frame_data
 from planner.report.html_out import render_html
 from planner.report.json_out import to_json
@@ -62,7 +63,20 @@ def terminal(
     if isinstance(obj, Plan):
         render_plan_terminal(obj, console, money or Money())
     else:
-        render_report(build_report(obj, catalog, workload), console)
+        render_report(_report(obj, catalog, workload, None, money or Money()), console)
+
+
+def _report(
+    obj: Plan | pd.DataFrame,
+    catalog: Catalog | None,
+    workload: Workload | Fleet | None,
+    optimum: Plan | None,
+    money: Money,
+) -> Report:
+    """Build the report from figures already in the chosen currency, then relabel its units."""
+    data = plan_in(obj, money) if isinstance(obj, Plan) else frame_in(obj, money)
+    best = plan_in(optimum, money) if optimum is not None else None
+    return relabel(build_report(data, catalog, workload, best), money)
 
 
 def render(
@@ -83,13 +97,13 @@ def render(
         if isinstance(obj, Plan):
             render_plan_terminal(obj, console, money or Money())
         else:
-            render_report(build_report(obj, catalog, workload, optimum), console)
+            render_report(_report(obj, catalog, workload, optimum, money or Money()), console)
         return buf.getvalue()
-    if fmt == "json":
+    if fmt == "json":  # machine formats stay in USD: their field names say so (*_usd)
         return to_json(obj if isinstance(obj, Plan) else frame_data(obj), timing=timing)
     if fmt == "csv":
         return to_csv(obj)
-    report = build_report(obj, catalog, workload, optimum)
+    report = _report(obj, catalog, workload, optimum, money or Money())
     if fmt == "md":
         return render_markdown(report)
     if fmt == "html":
