@@ -409,6 +409,7 @@ class _Checker:
         self.check_tables()
         self.check_objective()
         self.check_rows()
+        self.check_forced()
         return self.failures
 
     def account(self, li: LineItem) -> None:
@@ -715,6 +716,13 @@ class _Checker:
                     self.close(f"'{name}' delivered ratio", w.delivered_requests_per_s_min_ratio, min(ratios))
             elif name in self.pools:
                 self.close(f"'{name}' training days", w.training_days, self.pools[name].days)
+
+    def check_forced(self) -> None:
+        """constraints.force: each named part, vendor or offer serves a workload somewhere (idle units do not count)."""
+        for ident in sorted(getattr(self.rf, "forced", ())):
+            if not any(li.role in ("replicas", "training pool") and (li.replicas or li.role == "training pool")
+                       and ident in (li.accelerator, li.vendor, li.offer) for li in self.plan.line_items):
+                self.fail(f"the workload forces '{ident}', but nothing in the plan serves on it")
 
     def check_rows(self) -> None:
         """The printed constraint table is consistent: slack is limit minus use, and no row shows a

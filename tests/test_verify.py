@@ -283,6 +283,7 @@ LIMITS: dict[str, tuple[str, Callable[[Base], dict[str, Any]], str]] = {
     "floor by throughput": ("fleet", lambda b: _above(b, "throughput"), "share by throughput"),
     "floor by spend": ("fleet", lambda b: _above(b, "spend"), "share by spend"),
     "floor by policy": ("foreign", lambda b: _with(b.data, policies=["approved", "floor-50"]), "floor-50"),
+    "forced part": ("foreign", lambda b: _with(b.data, force=["npu-b"]), "forces 'npu-b'"),
     "excluded part": ("foreign", lambda b: _with(b.data, exclude=["gpu-a"]), "excluded 'gpu-a'"),
     "policy ban": ("foreign", lambda b: _with(b.data, policies=["approved", "no-foreign-purchase"]),
                    "banned by policy no-foreign-purchase"),
