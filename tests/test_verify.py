@@ -24,27 +24,44 @@ from planner.models.plan import LineItem, Plan
 from planner.verify import verify
 from tests.conftest import MINI, serving, training
 
-SUPPORT = {"policies": [{
-    "id": "dom-support", "name": "domestic support", "summary": "subsidies", "date": "2026-01",
-    "source": "test fixture", "confidence": "assumption", "default": True, "rules": [
-        {"kind": "purchase_subsidy", "match": {"origin": "domestic"}, "fraction": 0.1},
-        {"kind": "electricity_subsidy", "match": {"origin": "domestic"}, "sites": ["west"], "fraction": 0.3},
-    ]}]}
+SUPPORT = {
+    "policies": [
+        {
+            "id": "dom-support",
+            "name": "domestic support",
+            "summary": "subsidies",
+            "date": "2026-01",
+            "source": "test fixture",
+            "confidence": "assumption",
+            "default": True,
+            "rules": [
+                {"kind": "purchase_subsidy", "match": {"origin": "domestic"}, "fraction": 0.1},
+                {"kind": "electricity_subsidy", "match": {"origin": "domestic"}, "sites": ["west"], "fraction": 0.3},
+            ],
+        }
+    ]
+}
 
 
 def _fleet_data() -> dict[str, Any]:
     chat = {k: v for k, v in serving(name="chat", growth_per_period=1.0).items() if k != "horizon_months"}
-    return {"name": "f", "periods": {"count": 2, "months": 12}, "horizon_months": 24, "sites": ["west", "east"],
-            "constraints": {"allow_rental": False, "policies": ["approved"]},
-            "schedule": {"depreciation_years": 4},
-            "hedge": {"lose": {"origin": "foreign"}, "serve_fraction": 0.5},
-            "existing_fleet": [{"offer": "gpu-a-server", "units": 1, "site": "east"}],
-            "fleet": [chat]}
+    return {
+        "name": "f",
+        "periods": {"count": 2, "months": 12},
+        "horizon_months": 24,
+        "sites": ["west", "east"],
+        "constraints": {"allow_rental": False, "policies": ["approved"]},
+        "schedule": {"depreciation_years": 4},
+        "hedge": {"lose": {"origin": "foreign"}, "serve_fraction": 0.5},
+        "existing_fleet": [{"offer": "gpu-a-server", "units": 1, "site": "east"}],
+        "fleet": [chat],
+    }
 
 
 BASES: dict[str, dict[str, Any]] = {
-    "foreign": serving(sites=["west"], constraints={"policies": ["approved"], "exclude": ["npu-b"],
-                                                    "allow_rental": False}),
+    "foreign": serving(
+        sites=["west"], constraints={"policies": ["approved"], "exclude": ["npu-b"], "allow_rental": False}
+    ),
     "domestic": serving(sites=["west"], constraints={"exclude": ["gpu-a"], "allow_rental": False}),
     "fleet": _fleet_data(),
     "training": training(constraints={"allow_rental": True}),
@@ -83,18 +100,23 @@ def bases(tmp_path_factory: pytest.TempPathFactory, cat: Catalog) -> dict[str, B
 
 
 def line(plan: Plan, role: str = "replicas", offer: str | None = None, period: int | None = None) -> LineItem:
-    found = [li for li in plan.line_items
-             if li.role == role and (offer is None or li.offer == offer) and (period is None or li.period == period)]
+    found = [
+        li
+        for li in plan.line_items
+        if li.role == role and (offer is None or li.offer == offer) and (period is None or li.period == period)
+    ]
     assert found, f"the base plan has no {role} line of {offer} in period {period}"
     return found[0]
 
 
 def scale_cost(key: str) -> Callable[[Plan], None]:
     """Raise one cost of the first line that has it by 1 %."""
+
     def go(p: Plan) -> None:
         li = next((li for li in p.line_items if getattr(li.costs, key)), None)
         assert li is not None, f"the base plan has no {key}"
         setattr(li.costs, key, getattr(li.costs, key) * 1.01)
+
     return go
 
 
@@ -102,6 +124,7 @@ def setter(get: Callable[[Plan], Any], attr: str, fn: Callable[[Any], Any]) -> C
     def go(p: Plan) -> None:
         obj = get(p)
         setattr(obj, attr, fn(getattr(obj, attr)))
+
     return go
 
 
@@ -125,6 +148,7 @@ def share(measure: str) -> Callable[[Plan], None]:
     def go(p: Plan) -> None:
         assert p.totals is not None
         p.totals.domestic_share[measure] += 0.05
+
     return go
 
 
@@ -175,8 +199,7 @@ FIGURES: dict[str, tuple[str, Callable[[Plan], None], str]] = {
     "line requests/s": ("foreign", setter(serving_line, "requests_per_s", lambda v: v * 1.1), "requests/s"),
     "line replicas": ("domestic", setter(serving_line, "replicas", lambda v: v + 50), "replicas"),
     "line layout": ("foreign", setter(serving_line, "tp", lambda v: v * 2), "devices per replica"),
-    "line output tokens": ("domestic", setter(serving_line, "output_tokens_per_s", lambda v: v * 1.1),
-                           "output tokens"),
+    "line output tokens": ("domestic", setter(serving_line, "output_tokens_per_s", lambda v: v * 1.1), "output tokens"),
     "line power": ("foreign", setter(serving_line, "power_kw", lambda v: v * 0.9), "power kW"),
     "line origin": ("foreign", setter(serving_line, "origin", lambda v: "domestic"), "origin"),
     "line site": ("foreign", setter(serving_line, "site", lambda v: "east"), "not one of the workload's sites"),
@@ -190,8 +213,11 @@ FIGURES: dict[str, tuple[str, Callable[[Plan], None], str]] = {
     "total levy": ("foreign", setter(totals, "levy_usd", lambda v: v * 1.01), "total levy"),
     "total subsidy": ("fleet", setter(totals, "subsidy_usd", lambda v: v * 1.01), "total subsidy"),
     "total energy": ("fleet", setter(totals, "energy_usd", lambda v: v * 1.01), "total energy"),
-    "total electricity subsidy": ("domestic", setter(totals, "electricity_subsidy_usd", lambda v: v * 1.01),
-                                  "total electricity_subsidy"),
+    "total electricity subsidy": (
+        "domestic",
+        setter(totals, "electricity_subsidy_usd", lambda v: v * 1.01),
+        "total electricity_subsidy",
+    ),
     "total residual": ("fleet", setter(totals, "residual_usd", lambda v: v * 1.01), "total residual"),
     "total rental": ("training", setter(totals, "rental_usd", lambda v: v * 1.01), "total rental"),
     "total power": ("foreign", setter(totals, "power_kw", lambda v: v * 0.9), "power kW"),
@@ -202,23 +228,38 @@ FIGURES: dict[str, tuple[str, Callable[[Plan], None], str]] = {
     "share by compute": ("fleet", share("compute"), "share by compute"),
     "share by throughput": ("fleet", share("throughput"), "share by throughput"),
     "share by spend": ("fleet", share("spend"), "share by spend"),
-    "delivered requests/s": ("foreign", setter(totals, "delivered_requests_per_s", lambda v: v * 1.1),
-                             "delivered requests/s"),
-    "required requests/s": ("foreign", setter(totals, "required_requests_per_s", lambda v: v / 2),
-                            "required requests/s"),
+    "delivered requests/s": (
+        "foreign",
+        setter(totals, "delivered_requests_per_s", lambda v: v * 1.1),
+        "delivered requests/s",
+    ),
+    "required requests/s": (
+        "foreign",
+        setter(totals, "required_requests_per_s", lambda v: v / 2),
+        "required requests/s",
+    ),
     "total training days": ("training", setter(totals, "training_days", lambda v: v - 1), "training days"),
     "cash flow": ("fleet", setter(lambda p: p.cash_flow[1], "energy", lambda v: v + 1000), "cash flow p1 energy"),
     "cash flow total": ("fleet", setter(lambda p: p.cash_flow[0], "total", lambda v: v - 1000), "cash flow p0 total"),
     "schedule new units": ("fleet", setter(lambda p: p.schedule[0], "new_units", lambda v: v + 1), "schedule"),
     "schedule available": ("fleet", setter(lambda p: p.schedule[-1], "available_units", lambda v: v - 1), "schedule"),
     "workload cost": ("fleet", setter(lambda p: p.workloads[0], "cost_usd", lambda v: v * 0.9), "'chat' cost"),
-    "workload peak devices": ("fleet", setter(lambda p: p.workloads[0], "devices_peak", lambda v: v - 8),
-                              "peak devices"),
+    "workload peak devices": (
+        "fleet",
+        setter(lambda p: p.workloads[0], "devices_peak", lambda v: v - 8),
+        "peak devices",
+    ),
     "hedge units": ("fleet", setter(lambda p: p.hedge_allocation[-1], "units", lambda v: v + 100), "hedge"),
-    "hedge requests/s": ("fleet", setter(lambda p: p.hedge_allocation[-1], "requests_per_s", lambda v: v * 1.2),
-                         "requests/s"),
-    "hedge on a lost part": ("fleet", setter(lambda p: p.hedge_allocation[-1], "offer", lambda v: "gpu-a-server"),
-                             "assumes lost"),
+    "hedge requests/s": (
+        "fleet",
+        setter(lambda p: p.hedge_allocation[-1], "requests_per_s", lambda v: v * 1.2),
+        "requests/s",
+    ),
+    "hedge on a lost part": (
+        "fleet",
+        setter(lambda p: p.hedge_allocation[-1], "offer", lambda v: "gpu-a-server"),
+        "assumes lost",
+    ),
     "hedge line removed": ("fleet", lambda p: p.hedge_allocation.clear(), "after the loss"),
     "constraint row slack": ("foreign", setter(lambda p: p.constraints[0], "slack", lambda v: v + 1), "slack"),
     "constraint row shows a broken limit": ("foreign", broken_row, "broken limit"),
@@ -275,8 +316,11 @@ def _capex(b: Base) -> float:
 LIMITS: dict[str, tuple[str, Callable[[Base], dict[str, Any]], str]] = {
     "budget": ("foreign", lambda b: _with(b.data, budget={"total": b.plan.totals.tco_usd * 0.999}), "budget"),
     "capex budget": ("foreign", lambda b: _with(b.data, budget={"capex": _capex(b) * 0.999}), "capex budget"),
-    "site power": ("foreign", lambda b: _with(b.data, site_power_kw={"west": b.plan.totals.power_kw * 0.99}),
-                   "power at west"),
+    "site power": (
+        "foreign",
+        lambda b: _with(b.data, site_power_kw={"west": b.plan.totals.power_kw * 0.99}),
+        "power at west",
+    ),
     "total power": ("fleet", lambda b: _with(b.data, power_kw=b.plan.totals.power_kw * 0.99), "total power"),
     "floor by devices": ("fleet", lambda b: _above(b, "devices"), "share by devices"),
     "floor by compute": ("fleet", lambda b: _above(b, "compute"), "share by compute"),
@@ -285,8 +329,11 @@ LIMITS: dict[str, tuple[str, Callable[[Base], dict[str, Any]], str]] = {
     "floor by policy": ("foreign", lambda b: _with(b.data, policies=["approved", "floor-50"]), "floor-50"),
     "forced part": ("foreign", lambda b: _with(b.data, force=["npu-b"]), "forces 'npu-b'"),
     "excluded part": ("foreign", lambda b: _with(b.data, exclude=["gpu-a"]), "excluded 'gpu-a'"),
-    "policy ban": ("foreign", lambda b: _with(b.data, policies=["approved", "no-foreign-purchase"]),
-                   "banned by policy no-foreign-purchase"),
+    "policy ban": (
+        "foreign",
+        lambda b: _with(b.data, policies=["approved", "no-foreign-purchase"]),
+        "banned by policy no-foreign-purchase",
+    ),
     "policy required": ("foreign", lambda b: _with(b.data, policies=[]), "needs policy approved"),
     "residency": ("offshore", lambda b: _with(b.data, policies=["residency"]), "forbids"),
     "rental not allowed": ("training", lambda b: _with(b.data, allow_rental=False), "rental is not allowed"),
@@ -298,14 +345,28 @@ LIMITS: dict[str, tuple[str, Callable[[Base], dict[str, Any]], str]] = {
     "tighter SLO": ("domestic", lambda b: _member(b.data, slo={"ttft_ms": 2000, "tpot_ms": 2}), "SLO"),
     "tighter deadline": ("training", lambda b: _member(b.data, deadline_days=20), "training days"),
     "more growth": ("fleet", lambda b: _member(b.data, growth_per_period=3.0), "needs"),
-    "scheduled supply": ("fleet", lambda b: {**b.data, "schedule": {
-        "depreciation_years": 4, "supply": [{"match": {"vendor": ["huawei"]}, "units_per_period": [0]}]}},
-        "scheduled supply"),
+    "scheduled supply": (
+        "fleet",
+        lambda b: {
+            **b.data,
+            "schedule": {
+                "depreciation_years": 4,
+                "supply": [{"match": {"vendor": ["huawei"]}, "units_per_period": [0]}],
+            },
+        },
+        "scheduled supply",
+    ),
     "no depreciation": ("fleet", lambda b: {**b.data, "schedule": {}}, "residual"),
-    "bigger hedge": ("fleet", lambda b: {**b.data, "hedge": {"lose": {"origin": "foreign"}, "serve_fraction": 1.0}},
-                     "after the loss"),
-    "hedge loses the other part": ("fleet", lambda b: {**b.data, "hedge": {"lose": {"origin": "domestic"},
-                                                                           "serve_fraction": 0.5}}, "assumes lost"),
+    "bigger hedge": (
+        "fleet",
+        lambda b: {**b.data, "hedge": {"lose": {"origin": "foreign"}, "serve_fraction": 1.0}},
+        "after the loss",
+    ),
+    "hedge loses the other part": (
+        "fleet",
+        lambda b: {**b.data, "hedge": {"lose": {"origin": "domestic"}, "serve_fraction": 0.5}},
+        "assumes lost",
+    ),
 }
 
 
@@ -330,30 +391,56 @@ def _override(target: str, **values: Any) -> dict[str, Any]:
 
 
 def _policy(rule: dict[str, Any]) -> dict[str, Any]:
-    return {"policies": [{"id": "extra", "name": "extra rule", "summary": "test", "date": "2026-01", "source": "test",
-                          "confidence": "assumption", "default": True, "rules": [rule]}]}
+    return {
+        "policies": [
+            {
+                "id": "extra",
+                "name": "extra rule",
+                "summary": "test",
+                "date": "2026-01",
+                "source": "test",
+                "confidence": "assumption",
+                "default": True,
+                "rules": [rule],
+            }
+        ]
+    }
 
 
 # (base plan, a catalog overlay the plan breaks, words of the failure)
 CATALOG_CHANGES: dict[str, tuple[str, Callable[[Base], dict[str, Any]], str]] = {
-    "supply cap": ("domestic", lambda b: _override(f"offers/{_most_bought(b)[0]}",
-                                                   **{"supply_cap_units.value": _most_bought(b)[1] - 1}),
-                   "supply cap"),
-    "policy cap": ("domestic", lambda b: _policy({"kind": "cap", "match": {"offer": [_most_bought(b)[0]]},
-                                                  "max_units": _most_bought(b)[1] - 1}), "over its cap"),
+    "supply cap": (
+        "domestic",
+        lambda b: _override(f"offers/{_most_bought(b)[0]}", **{"supply_cap_units.value": _most_bought(b)[1] - 1}),
+        "supply cap",
+    ),
+    "policy cap": (
+        "domestic",
+        lambda b: _policy(
+            {"kind": "cap", "match": {"offer": [_most_bought(b)[0]]}, "max_units": _most_bought(b)[1] - 1}
+        ),
+        "over its cap",
+    ),
     "policy ban": ("domestic", lambda b: _policy({"kind": "ban", "match": {"origin": "domestic"}}), "banned"),
-    "policy floor": ("fleet", lambda b: _policy({"kind": "share_floor", "measure": "devices",
-                                                 "min": b.plan.totals.domestic_share["devices"] + 0.05}), "extra"),
+    "policy floor": (
+        "fleet",
+        lambda b: _policy(
+            {"kind": "share_floor", "measure": "devices", "min": b.plan.totals.domestic_share["devices"] + 0.05}
+        ),
+        "extra",
+    ),
     "tie-in ratio": ("foreign", lambda b: _override("policies/approved", **{"rules[0].ratio": 10}), "tied"),
     "price": ("foreign", lambda b: _override("offers/gpu-a-server", **{"price.value": 260000}), "capex"),
     "levy rate": ("foreign", lambda b: _override("policies/levy-25", **{"rules[0].rate": 0.3}), "levy"),
     "subsidy": ("domestic", lambda b: _override("policies/dom-support", **{"rules[0].fraction": 0.2}), "subsidy"),
-    "electricity price": ("domestic", lambda b: _override("sites/west", **{"electricity_price.value": 0.5}),
-                          "energy"),
+    "electricity price": ("domestic", lambda b: _override("sites/west", **{"electricity_price.value": 0.5}), "energy"),
     "pue": ("domestic", lambda b: _override("sites/west", **{"pue.value": 1.4}), "power kW"),
     "tdp": ("foreign", lambda b: _override("accelerators/gpu-a", **{"tdp_w.value": 1000}), "power kW"),
-    "memory bandwidth": ("domestic", lambda b: _override("accelerators/npu-b", **{"memory_bw_tbps.value": 1.0}),
-                         "requests/s"),
+    "memory bandwidth": (
+        "domestic",
+        lambda b: _override("accelerators/npu-b", **{"memory_bw_tbps.value": 1.0}),
+        "requests/s",
+    ),
     "memory": ("domestic", lambda b: _override("accelerators/npu-b", **{"memory_gb.value": 4}), "fit"),
     "training memory": ("training", lambda b: _override("accelerators/gpu-a", **{"memory_gb.value": 8}), "needs"),
     "rental price": ("training", lambda b: _override("offers/gpu-a-rental-sg", **{"price.value": 4.5}), "rental"),
@@ -371,8 +458,9 @@ def test_figures_come_from_the_catalog(name: str, bases: dict[str, Base], tmp_pa
     assert failures and any(words in f for f in failures), f"{name}: {failures}"
 
 
-def test_a_rejected_plan_exits_4_and_is_not_printed(bases: dict[str, Base], monkeypatch: pytest.MonkeyPatch,
-                                                    tmp_path: Path) -> None:
+def test_a_rejected_plan_exits_4_and_is_not_printed(
+    bases: dict[str, Base], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     import planner.api
 
     monkeypatch.setattr(planner.api, "verify", lambda plan, workload, catalog: ["TCO: plan says 1, recomputed 2"])
@@ -390,9 +478,18 @@ def test_a_period_with_nothing_installed_has_no_share(cat: Catalog, tmp_path: Pa
     """Regression: a workload starting in period 1 left period 0 empty, and the plan printed a domestic
     share of 0 % and a broken floor row (0 of 0 devices counted as 0 %)."""
     chat = {k: v for k, v in serving(name="chat", start_period=1).items() if k != "horizon_months"}
-    data = {"name": "late", "fleet": [chat], "horizon_months": 24, "sites": ["west"],
-            "periods": {"count": 2, "months": 12}, "constraints": {
-                "allow_rental": False, "policies": ["approved"], "domestic_share": {"min": 0.5, "measure": "devices"}}}
+    data = {
+        "name": "late",
+        "fleet": [chat],
+        "horizon_months": 24,
+        "sites": ["west"],
+        "periods": {"count": 2, "months": 12},
+        "constraints": {
+            "allow_rental": False,
+            "policies": ["approved"],
+            "domestic_share": {"min": 0.5, "measure": "devices"},
+        },
+    }
     path = tmp_path / "late.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     workload = planner.load_workload(path)
