@@ -73,3 +73,23 @@ def training(**over: Any) -> dict[str, Any]:
     }
     data.update(over)
     return data
+
+
+def fixture_figure(value: float) -> dict[str, Any]:
+    """A sourced value for test catalogs: the schema wants provenance even on fixtures."""
+    return {"value": value, "source": "test fixture", "date": "2026-01", "confidence": "assumption"}
+
+
+def npu_offer(**extra: Any) -> dict[str, Any]:
+    """The mini catalog's npu-b server offer, as an overlay entry; keyword arguments add fields."""
+    offer: dict[str, Any] = {
+        "id": "npu-b-server",
+        "accelerator": "npu-b",
+        "mode": "purchase",
+        "location": "onshore",
+        "region": "china",
+        "unit": {"kind": "server", "devices": 8},
+        "price": {**fixture_figure(120000), "currency": "USD", "per": "unit"},
+    }
+    offer.update(extra)
+    return offer

@@ -24,7 +24,7 @@ from planner.cli.app import app
 from planner.models.workload import Workload
 from planner.solve.edits import set_path
 from planner.solve.prepare import prepare
-from tests.conftest import MINI, serving, training
+from tests.conftest import MINI, fixture_figure, npu_offer, serving, training
 
 JOB = "unit-serving"
 
@@ -172,23 +172,7 @@ def test_residency_without_purchases(tmp_path):
 
 
 def test_supply_cap_from_the_catalog(tmp_path):
-    offer = {
-        "id": "npu-b-server",
-        "accelerator": "npu-b",
-        "mode": "purchase",
-        "location": "onshore",
-        "region": "china",
-        "unit": {"kind": "server", "devices": 8},
-        "price": {
-            "value": 120000,
-            "currency": "USD",
-            "per": "unit",
-            "source": "test fixture",
-            "date": "2026-01",
-            "confidence": "assumption",
-        },
-        "supply_cap_units": {"value": 1, "source": "test fixture", "date": "2026-01", "confidence": "assumption"},
-    }
+    offer = npu_offer(supply_cap_units=fixture_figure(1))
     overlay = write(tmp_path, {"offers": [offer]}, "overlay.yaml")
     data = serving(constraints={"allow_rental": False})
     p = check(

@@ -12,7 +12,7 @@ import pytest
 import planner
 from planner.catalog.store import Catalog
 from planner.verify import verify
-from tests.conftest import mini_with, serving, training
+from tests.conftest import fixture_figure, mini_with, npu_offer, serving, training
 
 
 def run(catalog: Catalog, data: dict, write) -> planner.Plan:  # type: ignore[no-untyped-def]
@@ -111,7 +111,7 @@ def test_supply_cap_limits_units(tmp_path, mini, write_workload):
     only_npu = serving(constraints={"allow_rental": False, "exclude": ["gpu-a"]})
     need = sum(li.new_units for li in run(mini, only_npu, write_workload).line_items)
     # a cap at exactly what the cheapest plan buys holds and binds
-    cat = mini_with(tmp_path, {"offers": [_npu_offer(supply_cap_units=_src(need))]})
+    cat = mini_with(tmp_path, {"offers": [npu_offer(supply_cap_units=fixture_figure(need))]})
     plan = run(cat, only_npu, write_workload)
     assert plan.status == "OPTIMAL"
     assert sum(li.new_units for li in plan.line_items if li.offer == "npu-b-server") <= need
@@ -120,7 +120,7 @@ def test_supply_cap_limits_units(tmp_path, mini, write_workload):
 
 
 def test_supply_cap_too_small(tmp_path, write_workload):
-    cat = mini_with(tmp_path, {"offers": [_npu_offer(supply_cap_units=_src(1))]})
+    cat = mini_with(tmp_path, {"offers": [npu_offer(supply_cap_units=fixture_figure(1))]})
     plan = run(cat, serving(constraints={"allow_rental": False, "exclude": ["gpu-a"]}), write_workload)
     assert plan.status == "INFEASIBLE"
     assert "supply" in core_families(plan)
@@ -256,24 +256,6 @@ def test_min_power_uses_less_power_than_min_tco(mini, write_workload):
     )
     assert low.totals.power_kw <= base.totals.power_kw + 1e-9
     assert low.totals.tco_usd >= base.totals.tco_usd - 1e-6
-
-
-def _src(value: float) -> dict:
-    return {"value": value, "source": "test fixture", "date": "2026-01", "confidence": "assumption"}
-
-
-def _npu_offer(**extra) -> dict:  # type: ignore[no-untyped-def]
-    offer = {
-        "id": "npu-b-server",
-        "accelerator": "npu-b",
-        "mode": "purchase",
-        "location": "onshore",
-        "region": "china",
-        "unit": {"kind": "server", "devices": 8},
-        "price": {**_src(120000), "currency": "USD", "per": "unit"},
-    }
-    offer.update(extra)
-    return offer
 
 
 def test_paths_resolve() -> None:

@@ -13,7 +13,7 @@ from planner.errors import InputError
 from planner.models.fleet import Fleet
 from planner.solve.prepare import prepare
 from planner.verify import verify
-from tests.conftest import mini_with, serving, training
+from tests.conftest import fixture_figure, mini_with, npu_offer, serving, training
 
 
 def fleet(**over) -> dict:  # type: ignore[no-untyped-def]
@@ -86,23 +86,7 @@ def test_growth_buys_over_time_and_cash_flow_adds_up(mini, write_workload):
 
 
 def test_lead_time_delays_service(tmp_path, write_workload):
-    offer = {
-        "id": "npu-b-server",
-        "accelerator": "npu-b",
-        "mode": "purchase",
-        "location": "onshore",
-        "region": "china",
-        "unit": {"kind": "server", "devices": 8},
-        "price": {
-            "value": 120000,
-            "currency": "USD",
-            "per": "unit",
-            "source": "test fixture",
-            "date": "2026-01",
-            "confidence": "assumption",
-        },
-        "lead_time_weeks": {"value": 26, "source": "test fixture", "date": "2026-01", "confidence": "assumption"},
-    }
+    offer = npu_offer(lead_time_weeks=fixture_figure(26))
     cat = mini_with(tmp_path, {"offers": [offer]})
     data = fleet(periods={"count": 3, "months": 6}, constraints={"allow_rental": False, "exclude": ["gpu-a-server"]})
     data["fleet"] = [serving(name="chat-a")]
