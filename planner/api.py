@@ -122,8 +122,13 @@ def plan(
             explain_infeasible=False,
             check=check,
         )
-        if base.ok and base.totals is not None:
+        if out.status == "OPTIMAL" and base.status == "OPTIMAL" and base.totals is not None:
             out.hedge_premium_usd = out.totals.tco_usd - base.totals.tco_usd
+        else:  # a difference of two unproven costs can even be negative: do not print it as a premium
+            out.warnings.append(
+                "hedge premium not stated: the hedged and unhedged plans were not both proven optimal "
+                "(rerun with a longer time limit)"
+            )
     return out
 
 
