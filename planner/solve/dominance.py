@@ -109,7 +109,7 @@ def reduced(p: Problem, dropped: list[str]) -> Problem:
     return out
 
 
-def reduction_is_exact(full: Problem, small: Problem, cost_bound: float, unit_cost: dict[str, list[float]]) -> bool:
+def reduction_is_exact(full: Problem, cost_bound: float, unit_cost: dict[str, list[float]]) -> bool:
     """True when no plan costing at most ``cost_bound`` could fill any site's power envelope."""
     bound = power_bound_kw(full, cost_bound, unit_cost)
     return all(cap.max_kw >= bound for cap in full.power_caps)

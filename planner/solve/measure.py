@@ -23,11 +23,6 @@ def available(p: Problem, sol: Solution, g: Group, t: int) -> int:
     return g.existing_units + sum(new_units(sol, g, s) for s in range(0, t - g.lag_periods + 1))
 
 
-def owned_at_end(p: Problem, sol: Solution, g: Group) -> int:
-    """Purchased units owned by the end of the horizon (delivered or not)."""
-    return g.existing_units + sum(new_units(sol, g, t) for t in range(len(p.periods)))
-
-
 def blocks(sol: Solution, c: Candidate, t: int) -> int:
     return sol.get(f"x:{c.key}@{t}", 0)
 
@@ -38,17 +33,6 @@ def chosen(sol: Solution, c: Candidate) -> bool:
 
 def pools(p: Problem, sol: Solution) -> list[Candidate]:
     return [p.candidates[k] for k in sorted(p.candidates) if chosen(sol, p.candidates[k])]
-
-
-def used_units(p: Problem, sol: Solution, g: Group, t: int) -> int:
-    """Units serving in period t: inference blocks plus purchased training pools running then."""
-    used = 0
-    for c in p.candidates_of(g.key):
-        if p.job_kind(c) == "inference":
-            used += blocks(sol, c, t) * c.block_units
-        elif chosen(sol, c) and t in c.periods and g.mode == "purchase":
-            used += c.pool_units
-    return used
 
 
 def acquisition_costs(p: Problem, g: Group, t: int, n: int) -> CostLines:

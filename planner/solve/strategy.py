@@ -41,7 +41,7 @@ def solve(problem: Problem, options: SolverOptions) -> tuple[Problem, SolveResul
     found = first.status in ("OPTIMAL", "FEASIBLE") and first.objective_value is not None
     if first.interrupted:  # Ctrl-C: keep what the search found, start nothing new
         return small, first
-    if found and reduction_is_exact(problem, small, first.objective_value or 0.0, _unit_costs(problem)):
+    if found and reduction_is_exact(problem, first.objective_value or 0.0, _unit_costs(problem)):
         # the full optimum costs no more than this plan, so it cannot fill any site: the two
         # models have the same optimum and the reduced bound is a bound for the full model
         log.info("reduced model (%d offer-sites left out) is exact for the full model", len(dropped))
