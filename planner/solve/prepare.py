@@ -37,8 +37,8 @@ from planner.models.plan import CostLines
 from planner.models.workload import Workload
 from planner.perf.arch_math import forward_flops_per_token, prefill_flops
 from planner.perf.device import DeviceModel, MissingFigure, device_model
-from planner.perf.inference import InferenceSetup, ReplicaShape, replica_shapes
-from planner.perf.training import TrainingInfeasible, TrainingSetup, size_pool
+from planner.perf.inference import Infeasible, InferenceSetup, ReplicaShape, replica_shapes
+from planner.perf.training import TrainingInfeasible, TrainingPool, TrainingSetup, size_pool
 from planner.solve.problem import (
     Candidate,
     Force,
@@ -69,6 +69,25 @@ def _peaks(dev: DeviceModel) -> set[str]:
     return {p for p in ("bf16", "fp16", "fp8", "int8") if (v := dev.accelerator.dense_tflops.get(p)) and v.value}
 
 
+def _device_key(dev: DeviceModel) -> tuple[object, ...]:
+    """Every DeviceModel figure an estimate reads (the part is fixed by the catalog within one run)."""
+    return (
+        dev.id,
+        dev.domain,
+        dev.memory_bytes,
+        dev.bw_bytes_s,
+        dev.scale_up_bytes_s,
+        dev.scale_out_bytes_s,
+        dev.tdp_w,
+        tuple(sorted(dev.efficiency.items())),
+    )
+
+
+def _setup_key(setup: InferenceSetup | TrainingSetup) -> tuple[object, ...]:
+    """A setup's fields but the architecture (keyed separately, by content)."""
+    return tuple(getattr(setup, f.name) for f in dataclasses.fields(setup) if f.name != "arch")
+
+
 def _add_months(start: dt.date, months: float) -> dt.date:
     return start + dt.timedelta(days=months * 30.4375)
 
@@ -89,6 +108,11 @@ class _Preparer:
         self.T = range(len(periods))
         self.active = [self._policies_at(p) for p in periods]
         self.shape_cache: dict[tuple[str, str, str], list[ReplicaShape]] = {}
+        # Estimates by content, not by job name: jobs with the same model, numerics, tokens and
+        # SLO (or the same training run) on the same device share one computation.
+        self.shapes_by_content: dict[tuple[object, ...], tuple[list[ReplicaShape], list[Infeasible]]] = {}
+        self.pools_by_content: dict[tuple[object, ...], TrainingPool | TrainingInfeasible] = {}
+        self.arch_keys: dict[str, str] = {}
 
     # ---- policies in force per period --------------------------------------------------
     def _policies_at(self, period: Period) -> list[Policy]:
@@ -396,7 +420,10 @@ class _Preparer:
                 setup = InferenceSetup(
                     arch, precision, kvp, m.traffic.input_tokens, m.traffic.output_tokens, m.slo.ttft_ms, m.slo.tpot_ms
                 )
-                shapes, bad = replica_shapes(dev, setup, keep=1)
+                content = (_device_key(dev), self.arch_key(m.name), _setup_key(setup))
+                if content not in self.shapes_by_content:
+                    self.shapes_by_content[content] = replica_shapes(dev, setup, keep=1)
+                shapes, bad = self.shapes_by_content[content]
                 self.shape_cache[cache_key] = shapes
                 if not shapes:
                     why = "; ".join(sorted({b.reason for b in bad})[:2]) or "no layout fits"
@@ -421,7 +448,10 @@ class _Preparer:
             return made
         assert m.tokens_b is not None and m.seq_len and m.deadline_days
         setup_t = TrainingSetup(arch, m.tokens_b * 1e9, m.seq_len, m.deadline_days, precision)
-        pool = size_pool(dev, setup_t, group.devices_per_unit, None)
+        pool_key = (_device_key(dev), self.arch_key(m.name), _setup_key(setup_t), group.devices_per_unit)
+        if pool_key not in self.pools_by_content:
+            self.pools_by_content[pool_key] = size_pool(dev, setup_t, group.devices_per_unit, None)
+        pool = self.pools_by_content[pool_key]
         if isinstance(pool, TrainingInfeasible):
             self.problem.excluded.append(f"{group.key} for '{m.name}': {pool.reason}")
             return 0
@@ -445,6 +475,12 @@ class _Preparer:
         )
         self.problem.candidates[cand.key] = cand
         return 1
+
+    def arch_key(self, member: str) -> str:
+        """The member's architecture as a hashable value (its full content, not its name)."""
+        if member not in self.arch_keys:
+            self.arch_keys[member] = self.rf.archs[member].model_dump_json()
+        return self.arch_keys[member]
 
     def cluster_cap(self, offer: Offer) -> tuple[int, str] | None:
         caps: list[tuple[int, str]] = []
