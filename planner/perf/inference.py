@@ -24,9 +24,9 @@ from planner.perf.device import DeviceModel
 from planner.perf.serving_step import (
     Layout,
     Numerics,
-    StepCost,
     acceptance_length,
     decode_step,
+    decode_step_curve,
     kv_bytes_per_seq_device,
     max_batch_by_memory,
     on_device,
@@ -215,8 +215,7 @@ def _evaluate(dev: DeviceModel, s: InferenceSetup, lay: Layout) -> ReplicaShape 
     ctx = _context(s)
     interleave = 0.0 if s.disaggregated else pre_dev / d
 
-    def cost(b: float) -> StepCost:
-        return decode_step(dev, arch, num, lay, b, ctx, s.draft_tokens)
+    cost = decode_step_curve(dev, arch, num, lay, ctx, s.draft_tokens)
 
     def tpot(b: float) -> float:
         return (cost(b).step_s + b * tau / s.output_tokens * interleave) / tau

@@ -17,6 +17,7 @@ step and accepts τ = Σ_{i≤n} a^i of them on average (geometric acceptance a)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from planner.models.catalog import ModelArch
@@ -25,7 +26,6 @@ from planner.perf.arch_math import (
     active_routed_params,
     attention_fwd_flops,
     decode_attention_flops,
-    expert_touched_fraction,
     kv_bytes_per_token_device,
     matmul_params,
     mlp_width,
@@ -139,33 +139,67 @@ def decode_step(
     dev: DeviceModel, arch: ModelArch, num: Numerics, lay: Layout, batch: float, context: float, drafts: int = 0
 ) -> StepCost:
     """Time for ``batch`` sequences (the whole replica) to take one decode step at ``context``."""
+    return decode_step_curve(dev, arch, num, lay, context, drafts)(batch)
+
+
+def decode_step_curve(
+    dev: DeviceModel, arch: ModelArch, num: Numerics, lay: Layout, context: float, drafts: int = 0
+) -> Callable[[float], StepCost]:
+    """:func:`decode_step` as a function of the batch alone, for searches over the batch.
+
+    Everything that does not depend on the batch is computed once here; the per-batch part
+    performs the same floating-point operations in the same order, so values are identical.
+    """
     width = 1 + drafts
-    group = max(batch / lay.pp, 1e-9)  # sequences per pipeline micro-group
-    tokens = group * width
+    pp, dpa, tp, devices = lay.pp, lay.dpa, lay.tp, lay.devices
     wb = BYTES[num.weights]
     routed = routed_expert_params(arch) * wb
-    dense = arch.params_b * 1e9 * wb - routed
-    read = dense * lay.dies / (lay.tp * lay.pp) + routed / lay.devices * expert_touched_fraction(arch, tokens)
-    read += group / lay.dpa * kv_bytes_per_seq_device(arch, num, lay, context)
-    read += tokens / lay.dpa * elementwise_bytes_per_token(arch) / lay.pp
-    mem_s = read / (dev.bw_bytes_s * dev.efficiency["decode_bw"])
+    dense_w = arch.params_b * 1e9 * wb - routed
+    dense_read = dense_w * lay.dies / (tp * pp)
+    routed_read = routed / devices
+    untouched = 1.0 - arch.moe.active / arch.moe.experts if arch.moe is not None else None
+    kv_seq = kv_bytes_per_seq_device(arch, num, lay, context)
+    elementwise = elementwise_bytes_per_token(arch)
+    mem_rate = dev.bw_bytes_s * dev.efficiency["decode_bw"]
     peak, _ = dev.peak_flops(num.compute)
     attn_peak = dev.bf16_peak()
     eff = dev.efficiency["prefill"]
-    attn = tokens * decode_attention_flops(arch, context) / lay.devices
-    expert = tokens * 2.0 * active_routed_params(arch) / lay.devices
-    dense = tokens * 2.0 * matmul_params(arch) / lay.devices - expert
-    cmp_s = (dense + expert / MOE_GEMM_EFFICIENCY) / (peak * eff) + attn / (attn_peak * eff)
-    comm = 0.0
-    per_rank = tokens / lay.dpa
-    layers = arch.layers / lay.pp
-    if lay.tp > 1:
-        comm += 2.0 * layers * allreduce_s(dev, per_rank * arch.hidden * 2.0, lay.tp)
-    if arch.moe is not None and lay.dpa > 1:
-        msg = per_rank / lay.tp * arch.moe.active * arch.hidden * (DISPATCH_BYTES + COMBINE_BYTES)
-        comm += moe_layers(arch) / lay.pp * all_to_all_s(dev, msg, lay.tp * lay.dpa) * COMM_EXPOSED
-    stage = max(mem_s, cmp_s) + comm
-    return StepCost(lay.pp * stage + (lay.pp - 1) * PP_HOP_S, lay.pp * mem_s, lay.pp * cmp_s, lay.pp * comm)
+    peak_eff = peak * eff
+    attn_peak_eff = attn_peak * eff
+    attn_tok = decode_attention_flops(arch, context)
+    active_routed = active_routed_params(arch)
+    mm_params = matmul_params(arch)
+    layers = arch.layers / pp
+    hidden = arch.hidden
+    tp_comm = tp > 1
+    moe_comm = arch.moe is not None and dpa > 1
+    moe_active = arch.moe.active if arch.moe is not None else 0
+    moe_per_stage = moe_layers(arch) / pp
+    hop = (pp - 1) * PP_HOP_S
+
+    def step(batch: float) -> StepCost:
+        group = max(batch / pp, 1e-9)  # sequences per pipeline micro-group
+        tokens = group * width
+        touched = 1.0 if untouched is None else 1.0 - untouched ** max(tokens, 1.0)  # expert_touched_fraction
+        read = dense_read + routed_read * touched
+        read += group / dpa * kv_seq
+        read += tokens / dpa * elementwise / pp
+        mem_s = read / mem_rate
+        attn = tokens * attn_tok / devices
+        expert = tokens * 2.0 * active_routed / devices
+        dense = tokens * 2.0 * mm_params / devices - expert
+        cmp_s = (dense + expert / MOE_GEMM_EFFICIENCY) / peak_eff + attn / attn_peak_eff
+        comm = 0.0
+        per_rank = tokens / dpa
+        if tp_comm:
+            comm += 2.0 * layers * allreduce_s(dev, per_rank * hidden * 2.0, tp)
+        if moe_comm:
+            msg = per_rank / tp * moe_active * hidden * (DISPATCH_BYTES + COMBINE_BYTES)
+            comm += moe_per_stage * all_to_all_s(dev, msg, tp * dpa) * COMM_EXPOSED
+        stage = max(mem_s, cmp_s) + comm
+        return StepCost(pp * stage + hop, pp * mem_s, pp * cmp_s, pp * comm)
+
+    return step
 
 
 def prefill_device_s(dev: DeviceModel, arch: ModelArch, num: Numerics, lay: Layout, prompt: int) -> float:
