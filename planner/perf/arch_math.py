@@ -12,6 +12,11 @@ from planner.models.catalog import ModelArch
 BYTES = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
 
 
+def arch_key(arch: ModelArch) -> str:
+    """The architecture's content as a hashable value: equal keys, equal estimates."""
+    return arch.model_dump_json()
+
+
 # ---- parameters ---------------------------------------------------------------------------
 def embedding_params(arch: ModelArch) -> float:
     """Input-embedding rows V·d: counted in N but a lookup, not a matmul (untied embeddings)."""

@@ -15,6 +15,7 @@ members inside one scale-up domain.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from planner.perf.device import SCALE_OUT_LATENCY_S, TP_LATENCY_S, DeviceModel
 
@@ -28,15 +29,38 @@ def members_per_domain(dev: DeviceModel, size: int, stride: int) -> int:
 
 def allreduce_s(dev: DeviceModel, msg_bytes: float, size: int, stride: int = 1) -> float:
     """Ring all-reduce of ``msg_bytes`` per member over a group of ``size``; hierarchical across domains."""
-    if size <= 1 or msg_bytes <= 0:
-        return 0.0
+    return allreduce_fn(dev, size, stride)(msg_bytes)
+
+
+def allreduce_fn(dev: DeviceModel, size: int, stride: int = 1) -> Callable[[float], float]:
+    """:func:`allreduce_s` as a function of the message size alone (the group's figures computed once)."""
+    if size <= 1:
+        return _no_time
     g = members_per_domain(dev, size, stride)
+    up = dev.scale_up_bytes_s
     if g >= size:
-        return 2.0 * (size - 1) / size * msg_bytes / dev.scale_up_bytes_s + TP_LATENCY_S
-    inner = 2.0 * (g - 1) / g * msg_bytes / dev.scale_up_bytes_s if g > 1 else 0.0
+        ring = 2.0 * (size - 1) / size
+
+        def within(msg_bytes: float) -> float:
+            if msg_bytes <= 0:
+                return 0.0
+            return ring * msg_bytes / up + TP_LATENCY_S
+
+        return within
+    inner_ring = 2.0 * (g - 1) / g if g > 1 else 0.0
     nodes = size / g
-    outer = 2.0 * (nodes - 1) / nodes * msg_bytes / (g * dev.scale_out_bytes_s)
-    return inner + outer + TP_LATENCY_S + 2.0 * math.log2(max(nodes, 2.0)) * SCALE_OUT_LATENCY_S
+    outer_ring = 2.0 * (nodes - 1) / nodes
+    outer_bw = g * dev.scale_out_bytes_s
+    tree = 2.0 * math.log2(max(nodes, 2.0)) * SCALE_OUT_LATENCY_S
+
+    def across(msg_bytes: float) -> float:
+        if msg_bytes <= 0:
+            return 0.0
+        inner = inner_ring * msg_bytes / up if g > 1 else 0.0
+        outer = outer_ring * msg_bytes / outer_bw
+        return inner + outer + TP_LATENCY_S + tree
+
+    return across
 
 
 def all_to_all_s(dev: DeviceModel, msg_bytes: float, size: int, stride: int = 1) -> float:
@@ -45,14 +69,32 @@ def all_to_all_s(dev: DeviceModel, msg_bytes: float, size: int, stride: int = 1)
     The share bound for other domains, (n−g)/n, leaves over the member's own NIC; the share for
     its domain peers over the scale-up fabric; the two run in parallel.
     """
-    if size <= 1 or msg_bytes <= 0:
-        return 0.0
+    return all_to_all_fn(dev, size, stride)(msg_bytes)
+
+
+def all_to_all_fn(dev: DeviceModel, size: int, stride: int = 1) -> Callable[[float], float]:
+    """:func:`all_to_all_s` as a function of the message size alone (the group's figures computed once)."""
+    if size <= 1:
+        return _no_time
     g = members_per_domain(dev, size, stride)
-    local = (g - 1) / size * msg_bytes / dev.scale_up_bytes_s
-    if g >= size:
-        return local + TP_LATENCY_S
-    remote = (size - g) / size * msg_bytes / dev.scale_out_bytes_s
-    return max(local, remote) + SCALE_OUT_LATENCY_S
+    up, out = dev.scale_up_bytes_s, dev.scale_out_bytes_s
+    local_share = (g - 1) / size
+    remote_share = (size - g) / size
+
+    def send(msg_bytes: float) -> float:
+        if msg_bytes <= 0:
+            return 0.0
+        local = local_share * msg_bytes / up
+        if g >= size:
+            return local + TP_LATENCY_S
+        remote = remote_share * msg_bytes / out
+        return max(local, remote) + SCALE_OUT_LATENCY_S
+
+    return send
+
+
+def _no_time(msg_bytes: float) -> float:
+    return 0.0
 
 
 def p2p_s(dev: DeviceModel, msg_bytes: float, across_domains: bool) -> float:

@@ -68,6 +68,28 @@ class DeviceModel:
     def usable_bytes(self) -> float:
         return self.memory_bytes * USABLE_MEMORY_FRACTION
 
+    def figures_key(self) -> tuple[object, ...]:
+        """Every figure the estimates read, as a hashable value: equal keys, equal estimates."""
+        found: tuple[object, ...] | None = self.__dict__.get("_figures_key")
+        if found is None:
+            found = self.__dict__["_figures_key"] = self._figures_key()
+        return found
+
+    def _figures_key(self) -> tuple[object, ...]:
+        peaks = self.accelerator.dense_tflops
+        return (
+            self.id,
+            self.memory_bytes,
+            self.bw_bytes_s,
+            self.scale_up_bytes_s,
+            self.scale_out_bytes_s,
+            self.domain,
+            self.tdp_w,
+            tuple(sorted(self.efficiency.items())),
+            tuple((p, v.value if (v := peaks.get(p)) is not None else None) for p in ("bf16", "fp16", "fp8", "int8")),
+            self.accelerator.dies_per_package,
+        )
+
     def has_peak(self, precision: str) -> bool:
         val = self.accelerator.dense_tflops.get(precision)
         return val is not None and val.value is not None
@@ -76,7 +98,15 @@ class DeviceModel:
         """Dense peak FLOP/s at ``precision``, falling back to bf16/fp16 when unsupported.
 
         int4 weights run int8 arithmetic (W4A8), so int4 asks for the int8 peak first.
+        Remembered per precision on this instance (the estimates ask for it in their inner loops).
         """
+        memo: dict[str, tuple[float, str]] = self.__dict__.setdefault("_peak_memo", {})
+        found = memo.get(precision)
+        if found is None:
+            found = memo[precision] = self._peak_flops(precision)
+        return found
+
+    def _peak_flops(self, precision: str) -> tuple[float, str]:
         first = "int8" if precision == "int4" else precision
         order = [first] + [p for p in ("bf16", "fp16") if p != first]
         peaks = self.accelerator.dense_tflops
@@ -88,6 +118,12 @@ class DeviceModel:
 
     def bf16_peak(self) -> float:
         """Peak used as the MFU denominator (bf16, else fp16, else the lowest-precision peak)."""
+        found: float | None = self.__dict__.get("_bf16_peak")
+        if found is None:
+            found = self.__dict__["_bf16_peak"] = self._bf16_peak()
+        return found
+
+    def _bf16_peak(self) -> float:
         for p in ("bf16", "fp16", "fp8", "int8"):
             if self.has_peak(p):
                 return self.peak_flops(p)[0]

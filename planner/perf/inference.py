@@ -16,14 +16,16 @@ takes the largest batch memory and the scheduler allow.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 
 from planner.models.catalog import ModelArch
-from planner.perf.arch_math import BYTES
+from planner.perf.arch_math import BYTES, arch_key
 from planner.perf.device import DeviceModel
 from planner.perf.serving_step import (
     Layout,
     Numerics,
+    StepCost,
     acceptance_length,
     decode_step,
     decode_step_curve,
@@ -31,6 +33,7 @@ from planner.perf.serving_step import (
     max_batch_by_memory,
     on_device,
     prefill_device_s,
+    prefill_latency_from,
     prefill_latency_s,
     weight_bytes_per_device,
 )
@@ -159,6 +162,26 @@ def wide_ep_limit(dev: DeviceModel) -> int:
     return min(MAX_REPLICA_DEVICES, max(dev.domain, WIDE_EP_MIN_DEVICES))
 
 
+class ShapeMemo:
+    """Work :func:`replica_shapes` shares between setups that differ only in their SLO targets.
+
+    Per layout: memory, prefill and the decode step at every batch the search has tried. Keyed by
+    content (the device's figures, the architecture, every other setup field), so one memo may
+    serve any mix of devices and setups and never returns another setup's numbers.
+    """
+
+    def __init__(self) -> None:
+        self._curves: dict[tuple[object, ...], dict[Layout, _Curve | Infeasible]] = {}
+
+    def curves(self, dev: DeviceModel, s: InferenceSetup) -> dict[Layout, _Curve | Infeasible]:
+        """The layouts already evaluated for this device and setup, bar the SLO."""
+        rest = tuple(getattr(s, f) for f in _CURVE_FIELDS)
+        return self._curves.setdefault((dev.figures_key(), arch_key(s.arch), rest), {})
+
+
+_CURVE_FIELDS = tuple(f.name for f in fields(InferenceSetup) if f.name not in ("arch", "ttft_ms", "tpot_ms"))
+
+
 def evaluate_shape(
     dev: DeviceModel, s: InferenceSetup, tp: int, pp: int, *, dp_attention: int | None = None
 ) -> ReplicaShape | Infeasible:
@@ -167,12 +190,23 @@ def evaluate_shape(
     Without ``dp_attention`` the best attention data-parallel width (per device) is taken, the
     same choice :func:`replica_shapes` makes, so a plan's layout re-evaluates identically.
     """
+    return _best_shape(dev, s, tp, pp, dp_attention, {})
+
+
+def _best_shape(
+    dev: DeviceModel,
+    s: InferenceSetup,
+    tp: int,
+    pp: int,
+    dp_attention: int | None,
+    curves: dict[Layout, _Curve | Infeasible],
+) -> ReplicaShape | Infeasible:
     if dp_attention is not None:
-        return _evaluate(dev, s, Layout(tp, pp, dp_attention))
+        return _evaluate(dev, s, Layout(tp, pp, dp_attention), curves)
     options = [s.dp_attention] if s.dp_attention else _dpa_options(s.arch, tp, pp, wide_ep_limit(dev))
     best: ReplicaShape | Infeasible | None = None
     for dpa in options:
-        got = _evaluate(dev, s, Layout(tp, pp, dpa))
+        got = _evaluate(dev, s, Layout(tp, pp, dpa), curves)
         if isinstance(got, ReplicaShape):
             if not isinstance(best, ReplicaShape) or _per_device(got) > _per_device(best) * (1 + 1e-9):
                 best = got
@@ -186,7 +220,52 @@ def _per_device(r: ReplicaShape) -> float:
     return r.requests_per_s / r.devices
 
 
-def _evaluate(dev: DeviceModel, s: InferenceSetup, lay: Layout) -> ReplicaShape | Infeasible:
+@dataclass
+class _Curve:
+    """One layout's figures that do not depend on the SLO, and its decode step by batch."""
+
+    lay: Layout
+    num: Numerics
+    weights: float
+    by_memory: int
+    cap: int
+    limited: str
+    kv_seq: float
+    pre_dev: float
+    ttft: float
+    tau: float
+    output_tokens: int
+    interleave: float
+    cost: Callable[[float], StepCost]
+    steps: dict[int, StepCost] = field(default_factory=dict)
+    tpots: dict[int, float] = field(default_factory=dict)
+
+    def step(self, b: int) -> StepCost:
+        found = self.steps.get(b)
+        if found is None:
+            found = self.steps[b] = self.cost(b)
+        return found
+
+    def tpot(self, b: int) -> float:
+        found = self.tpots.get(b)
+        if found is None:
+            found = (self.step(b).step_s + b * self.tau / self.output_tokens * self.interleave) / self.tau
+            self.tpots[b] = found
+        return found
+
+
+def _evaluate(
+    dev: DeviceModel, s: InferenceSetup, lay: Layout, curves: dict[Layout, _Curve | Infeasible]
+) -> ReplicaShape | Infeasible:
+    curve = curves.get(lay)
+    if curve is None:
+        curve = curves[lay] = _curve(dev, s, lay)
+    if isinstance(curve, Infeasible):
+        return curve
+    return _at_slo(dev, s, curve)
+
+
+def _curve(dev: DeviceModel, s: InferenceSetup, lay: Layout) -> _Curve | Infeasible:
     lay = on_device(dev, lay)
     num = s.numerics()
     arch = s.arch
@@ -210,16 +289,28 @@ def _evaluate(dev: DeviceModel, s: InferenceSetup, lay: Layout) -> ReplicaShape 
             cap, limited = pin, why
     d = lay.devices
     pre_dev = prefill_device_s(dev, arch, num, lay, s.input_tokens)
-    ttft = prefill_latency_s(dev, arch, num, lay, s.input_tokens)
-    tau = acceptance_length(s.draft_tokens, s.acceptance)
-    ctx = _context(s)
-    interleave = 0.0 if s.disaggregated else pre_dev / d
+    return _Curve(
+        lay=lay,
+        num=num,
+        weights=weights,
+        by_memory=by_memory,
+        cap=cap,
+        limited=limited,
+        kv_seq=kv_bytes_per_seq_device(arch, num, lay, held),
+        pre_dev=pre_dev,
+        ttft=prefill_latency_from(pre_dev, lay),
+        tau=acceptance_length(s.draft_tokens, s.acceptance),
+        output_tokens=s.output_tokens,
+        interleave=0.0 if s.disaggregated else pre_dev / d,
+        cost=decode_step_curve(dev, arch, num, lay, _context(s), s.draft_tokens),
+    )
 
-    cost = decode_step_curve(dev, arch, num, lay, ctx, s.draft_tokens)
 
-    def tpot(b: float) -> float:
-        return (cost(b).step_s + b * tau / s.output_tokens * interleave) / tau
-
+def _at_slo(dev: DeviceModel, s: InferenceSetup, c: _Curve) -> ReplicaShape | Infeasible:
+    """The layout at its largest batch meeting the setup's SLO."""
+    lay, tau, pre_dev, ttft, tpot = c.lay, c.tau, c.pre_dev, c.ttft, c.tpot
+    d = lay.devices
+    cap, limited = c.cap, c.limited
     batch = cap
     pinned = s.batch is not None or s.concurrency is not None
     if s.scenario != "offline" and not pinned:
@@ -232,16 +323,20 @@ def _evaluate(dev: DeviceModel, s: InferenceSetup, lay: Layout) -> ReplicaShape 
                 f"one token takes {tpot(1) * 1000:.1f} ms even at batch 1; TPOT target {s.tpot_ms:.0f} ms",
             )
         lo, hi = 1, cap
+        tried = c.tpots
         while lo < hi:  # largest batch with TPOT within target (TPOT grows with batch)
             mid = (lo + hi + 1) // 2
-            if tpot(mid) * 1000.0 <= s.tpot_ms:
+            at = tried.get(mid)
+            if at is None:
+                at = tpot(mid)
+            if at * 1000.0 <= s.tpot_ms:
                 lo = mid
             else:
                 hi = mid - 1
         if lo < cap:
             limited = "TPOT target"
         batch = lo
-    step = cost(batch)
+    step = c.step(batch)
     decode_rps = batch * tau / (s.output_tokens * step.step_s)
     prefill_devices = 0
     if s.disaggregated:
@@ -256,7 +351,7 @@ def _evaluate(dev: DeviceModel, s: InferenceSetup, lay: Layout) -> ReplicaShape 
     if s.disaggregated and prefill_devices / pre_dev < decode_rps * (1 - 1e-9):
         bound = "compute (prefill pool)"
     _, used = dev.peak_flops(s.precision)
-    kv = batch / lay.dpa * kv_bytes_per_seq_device(arch, num, lay, held)
+    kv = batch / lay.dpa * c.kv_seq
     return ReplicaShape(
         tp=lay.tp,
         pp=lay.pp,
@@ -264,7 +359,7 @@ def _evaluate(dev: DeviceModel, s: InferenceSetup, lay: Layout) -> ReplicaShape 
         tpot_ms=tpot(batch) * 1000.0,
         ttft_ms=ttft * 1000.0,
         requests_per_s=rps,
-        weights_gb_per_device=weights / 1e9,
+        weights_gb_per_device=c.weights / 1e9,
         kv_gb_per_device=kv / 1e9,
         output_tokens_per_s=rps * s.output_tokens,
         bottleneck=bound,
@@ -273,7 +368,7 @@ def _evaluate(dev: DeviceModel, s: InferenceSetup, lay: Layout) -> ReplicaShape 
         prefill_devices=prefill_devices,
         decode_step_ms=step.step_s * 1000.0,
         accepted_per_step=tau,
-        max_batch_by_memory=by_memory,
+        max_batch_by_memory=c.by_memory,
         input_tokens_per_s=rps * s.input_tokens,
         limited_by=limited,
     )
@@ -294,21 +389,25 @@ def candidate_layouts(dev: DeviceModel) -> list[tuple[int, int]]:
     return layouts
 
 
-def replica_shapes(dev: DeviceModel, s: InferenceSetup, keep: int = 3) -> tuple[list[ReplicaShape], list[Infeasible]]:
+def replica_shapes(
+    dev: DeviceModel, s: InferenceSetup, keep: int = 3, *, memo: ShapeMemo | None = None
+) -> tuple[list[ReplicaShape], list[Infeasible]]:
     """Feasible shapes, best requests/s per device first, plus why the others fail.
 
     Keeps the ``keep`` best by throughput per device and the smallest feasible shape, so the
-    solver can trade efficiency against purchase granularity.
+    solver can trade efficiency against purchase granularity. A ``memo`` shared between calls
+    saves the work common to setups that differ only in their SLO (same results).
     """
+    curves = memo.curves(dev, s) if memo is not None else {}
     ok: list[ReplicaShape] = []
     bad: list[Infeasible] = []
     for tp, pp in candidate_layouts(dev):
         if (s.tp is not None and tp != s.tp) or (s.pp is not None and pp != s.pp):
             continue
-        result = evaluate_shape(dev, s, tp, pp)
+        result = _best_shape(dev, s, tp, pp, None, curves)
         (ok if isinstance(result, ReplicaShape) else bad).append(result)  # type: ignore[arg-type]
     if s.tp is not None and not any(r.tp == s.tp for r in ok) and not any(b.tp == s.tp for b in bad):
-        result = evaluate_shape(dev, s, s.tp, s.pp or 1)
+        result = _best_shape(dev, s, s.tp, s.pp or 1, None, curves)
         (ok if isinstance(result, ReplicaShape) else bad).append(result)  # type: ignore[arg-type]
     ok.sort(key=lambda r: (-r.requests_per_s / r.devices, r.devices))
     chosen = ok[:keep]

@@ -33,7 +33,7 @@ from planner.perf.arch_math import (
     prefill_flops,
     routed_expert_params,
 )
-from planner.perf.comm import all_to_all_s, allreduce_s
+from planner.perf.comm import all_to_all_fn, all_to_all_s, allreduce_fn, allreduce_s
 from planner.perf.device import PP_HOP_S, DeviceModel
 from planner.perf.train_step import ELEMENTWISE_ELEMENTS, MOE_GEMM_EFFICIENCY, TP_EXPOSED
 
@@ -172,15 +172,19 @@ def decode_step_curve(
     layers = arch.layers / pp
     hidden = arch.hidden
     tp_comm = tp > 1
+    tp_allreduce = allreduce_fn(dev, tp)
     moe_comm = arch.moe is not None and dpa > 1
+    expert_all_to_all = all_to_all_fn(dev, tp * dpa)
     moe_active = arch.moe.active if arch.moe is not None else 0
     moe_per_stage = moe_layers(arch) / pp
     hop = (pp - 1) * PP_HOP_S
 
     def step(batch: float) -> StepCost:
-        group = max(batch / pp, 1e-9)  # sequences per pipeline micro-group
+        # max(x, y) is written out as (y if x < y else x) here: the same value, without a call
+        group = batch / pp
+        group = 1e-9 if group < 1e-9 else group  # sequences per pipeline micro-group
         tokens = group * width
-        touched = 1.0 if untouched is None else 1.0 - untouched ** max(tokens, 1.0)  # expert_touched_fraction
+        touched = 1.0 if untouched is None else 1.0 - untouched ** (1.0 if tokens < 1.0 else tokens)
         read = dense_read + routed_read * touched
         read += group / dpa * kv_seq
         read += tokens / dpa * elementwise / pp
@@ -192,11 +196,11 @@ def decode_step_curve(
         comm = 0.0
         per_rank = tokens / dpa
         if tp_comm:
-            comm += 2.0 * layers * allreduce_s(dev, per_rank * hidden * 2.0, tp)
+            comm += 2.0 * layers * tp_allreduce(per_rank * hidden * 2.0)
         if moe_comm:
             msg = per_rank / tp * moe_active * hidden * (DISPATCH_BYTES + COMBINE_BYTES)
-            comm += moe_per_stage * all_to_all_s(dev, msg, tp * dpa) * COMM_EXPOSED
-        stage = max(mem_s, cmp_s) + comm
+            comm += moe_per_stage * expert_all_to_all(msg) * COMM_EXPOSED
+        stage = (cmp_s if cmp_s > mem_s else mem_s) + comm
         return StepCost(pp * stage + hop, pp * mem_s, pp * cmp_s, pp * comm)
 
     return step
@@ -227,5 +231,10 @@ def prefill_device_s(dev: DeviceModel, arch: ModelArch, num: Numerics, lay: Layo
 
 def prefill_latency_s(dev: DeviceModel, arch: ModelArch, num: Numerics, lay: Layout, prompt: int) -> float:
     """Time to first token for one prompt on an idle replica: its attention group's share."""
+    return prefill_latency_from(prefill_device_s(dev, arch, num, lay, prompt), lay)
+
+
+def prefill_latency_from(device_s: float, lay: Layout) -> float:
+    """:func:`prefill_latency_s` from the prompt's device-seconds (:func:`prefill_device_s`)."""
     group = lay.tp * lay.pp
-    return prefill_device_s(dev, arch, num, lay, prompt) / group + (lay.pp - 1) * PP_HOP_S
+    return device_s / group + (lay.pp - 1) * PP_HOP_S

@@ -163,7 +163,7 @@ def _fit_recompute(s: TrainingSetup, base: TrainLayout, usable: float) -> tuple[
     if s.recompute:
         lay = replace(base, recompute=s.recompute, recompute_fraction=1.0 if s.recompute == "full" else 0.0)
         return lay, memory(s.arch, s.seq_len, lay)
-    none = replace(base, recompute="none")
+    none = base if base.recompute == "none" else replace(base, recompute="none")
     mem0 = memory(s.arch, s.seq_len, none)
     if mem0.total <= usable:
         return none, mem0

@@ -35,9 +35,9 @@ from planner.models.catalog import (
 from planner.models.fleet import Fleet, Member
 from planner.models.plan import CostLines
 from planner.models.workload import Workload
-from planner.perf.arch_math import forward_flops_per_token, prefill_flops
+from planner.perf.arch_math import arch_key, forward_flops_per_token, prefill_flops
 from planner.perf.device import DeviceModel, MissingFigure, device_model
-from planner.perf.inference import Infeasible, InferenceSetup, ReplicaShape, replica_shapes
+from planner.perf.inference import Infeasible, InferenceSetup, ReplicaShape, ShapeMemo, replica_shapes
 from planner.perf.training import TrainingInfeasible, TrainingPool, TrainingSetup, size_pool
 from planner.solve.problem import (
     Candidate,
@@ -69,23 +69,14 @@ def _peaks(dev: DeviceModel) -> set[str]:
     return {p for p in ("bf16", "fp16", "fp8", "int8") if (v := dev.accelerator.dense_tflops.get(p)) and v.value}
 
 
-def _device_key(dev: DeviceModel) -> tuple[object, ...]:
-    """Every DeviceModel figure an estimate reads (the part is fixed by the catalog within one run)."""
-    return (
-        dev.id,
-        dev.domain,
-        dev.memory_bytes,
-        dev.bw_bytes_s,
-        dev.scale_up_bytes_s,
-        dev.scale_out_bytes_s,
-        dev.tdp_w,
-        tuple(sorted(dev.efficiency.items())),
-    )
+_SETUP_FIELDS = {
+    cls: tuple(f.name for f in dataclasses.fields(cls) if f.name != "arch") for cls in (InferenceSetup, TrainingSetup)
+}
 
 
 def _setup_key(setup: InferenceSetup | TrainingSetup) -> tuple[object, ...]:
     """A setup's fields but the architecture (keyed separately, by content)."""
-    return tuple(getattr(setup, f.name) for f in dataclasses.fields(setup) if f.name != "arch")
+    return tuple(getattr(setup, name) for name in _SETUP_FIELDS[type(setup)])
 
 
 def _add_months(start: dt.date, months: float) -> dt.date:
@@ -113,6 +104,8 @@ class _Preparer:
         self.shapes_by_content: dict[tuple[object, ...], tuple[list[ReplicaShape], list[Infeasible]]] = {}
         self.pools_by_content: dict[tuple[object, ...], TrainingPool | TrainingInfeasible] = {}
         self.arch_keys: dict[str, str] = {}
+        self.shape_memo = ShapeMemo()
+        self.peaks_by_part: dict[str, set[str]] = {}
 
     # ---- policies in force per period --------------------------------------------------
     def _policies_at(self, period: Period) -> list[Policy]:
@@ -401,7 +394,9 @@ class _Preparer:
             self.problem.part_warnings.setdefault(dev.id, set()).update(dev.warnings)
 
     def add_candidates(self, group: Group, dev: DeviceModel, offer: Offer, m: Member) -> int:
-        peaks = _peaks(dev)
+        peaks = self.peaks_by_part.get(dev.id)
+        if peaks is None:
+            peaks = self.peaks_by_part[dev.id] = _peaks(dev)
         precision = _effective_precision(peaks, m.precision)
         if precision != m.precision:
             self.problem.part_warnings.setdefault(dev.id, set()).add(
@@ -420,9 +415,9 @@ class _Preparer:
                 setup = InferenceSetup(
                     arch, precision, kvp, m.traffic.input_tokens, m.traffic.output_tokens, m.slo.ttft_ms, m.slo.tpot_ms
                 )
-                content = (_device_key(dev), self.arch_key(m.name), _setup_key(setup))
+                content = (dev.figures_key(), self.arch_key(m.name), _setup_key(setup))
                 if content not in self.shapes_by_content:
-                    self.shapes_by_content[content] = replica_shapes(dev, setup, keep=1)
+                    self.shapes_by_content[content] = replica_shapes(dev, setup, keep=1, memo=self.shape_memo)
                 shapes, bad = self.shapes_by_content[content]
                 self.shape_cache[cache_key] = shapes
                 if not shapes:
@@ -448,7 +443,7 @@ class _Preparer:
             return made
         assert m.tokens_b is not None and m.seq_len and m.deadline_days
         setup_t = TrainingSetup(arch, m.tokens_b * 1e9, m.seq_len, m.deadline_days, precision)
-        pool_key = (_device_key(dev), self.arch_key(m.name), _setup_key(setup_t), group.devices_per_unit)
+        pool_key = (dev.figures_key(), self.arch_key(m.name), _setup_key(setup_t), group.devices_per_unit)
         if pool_key not in self.pools_by_content:
             self.pools_by_content[pool_key] = size_pool(dev, setup_t, group.devices_per_unit, None)
         pool = self.pools_by_content[pool_key]
@@ -479,7 +474,7 @@ class _Preparer:
     def arch_key(self, member: str) -> str:
         """The member's architecture as a hashable value (its full content, not its name)."""
         if member not in self.arch_keys:
-            self.arch_keys[member] = self.rf.archs[member].model_dump_json()
+            self.arch_keys[member] = arch_key(self.rf.archs[member])
         return self.arch_keys[member]
 
     def cluster_cap(self, offer: Offer) -> tuple[int, str] | None:
