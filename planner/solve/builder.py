@@ -7,7 +7,9 @@ Variables (t ranges over periods):
 - ``n[g, t]``  new units of group g: bought in t (purchase) or rented during t (rental);
 - ``x[c, t]``  blocks of inference candidate c serving in t;
 - ``y[c]``     training pool c chosen (Boolean);
-- ``z[c, t]``  blocks of c re-allocated in the hedge's loss scenario.
+- ``z[c, t]``  blocks of c re-allocated in the hedge's loss scenario;
+- ``s[g, k, t]`` blocks of k units placed at group g, when sites are pooled (planner.solve.site_pool):
+  then ``x`` exists only for each pooled layout's representative candidate.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
+from planner.solve import site_pool
 from planner.solve.problem import Candidate, Group, Problem
 
 MONEY_RESOLUTION_USD = 1.0
@@ -31,7 +34,8 @@ RELAX_BOUND = 10**15
 """Largest move a repair search considers (in the constraint's integer unit)."""
 
 Solution = dict[str, int]
-"""Variable values by name: 'n:<group>@<t>', 'x:<cand>@<t>', 'y:<cand>', 'z:<cand>@<t>'."""
+"""Variable values by name: 'n:<group>@<t>', 'x:<cand>@<t>', 'y:<cand>', 'z:<cand>@<t>'
+(and, inside a pooled model only, 's:<group>#<k>@<t>')."""
 
 
 @dataclass
@@ -67,6 +71,15 @@ class Builder:
     relax: str | None = None
     """Repair mode: the one constraint whose limit becomes a variable (see :meth:`limit`)."""
     relaxations: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    compact: bool = False
+    """Exact reductions for solving: pool an offer's sites (planner.solve.site_pool) and leave out
+    banned layouts (always zero). Off when explaining or repairing, which name every constraint."""
+    zeros: list[str] = field(default_factory=list)
+    """Compact mode: names of the variables left out, all zero in every plan."""
+    pools: site_pool.SitePools | None = None
+    s: dict[tuple[str, int, int], cp_model.IntVar] = field(default_factory=dict)
+    placed: dict[tuple[str, int], list[tuple[int, cp_model.IntVar]]] = field(default_factory=dict)
+    """Pooled blocks by (group, period): (units per block, var)."""
 
     # ---- named constraints --------------------------------------------------------------
     def literal(self, name: str) -> cp_model.IntVar:
@@ -103,13 +116,29 @@ class Builder:
 
     def make_variables(self) -> None:
         p = self.problem
+        compact = self.compact and not self.explain and self.relax is None
+        if compact:
+            self.pools = site_pool.find(p)
+        rep_of = self.pools.rep_of if self.pools else {}
         for key in sorted(p.candidates):
             c = p.candidates[key]
-            if p.job_kind(c) == "training":
+            training = p.job_kind(c) == "training"
+            if compact and c.bans:  # a banned layout serves nothing in any plan
+                self.zeros += [f"y:{key}"] if training else [f"x:{key}@{t}" for t in self.periods]
+            elif training:
                 self.y[key] = self.model.new_bool_var(f"y:{key}")
-            else:
+            elif rep_of.get(key, key) == key:  # per-site candidates, and each pooled layout once
                 for t in self.periods:
                     self.x[(key, t)] = self.model.new_int_var(0, self.block_bound(c, t), f"x:{key}@{t}")
+        if self.pools is not None:
+            for offer, k in self.pools.classes:
+                reps = [p.candidates[r] for r in self.pools.reps[(offer, k)]]
+                for t in self.periods:
+                    bound = sum(self.block_bound(c, t) for c in reps)
+                    for g in self.pools.sites[(offer, k)]:
+                        name = site_pool.block_name(g, k, t)
+                        self.s[(g, k, t)] = self.model.new_int_var(0, bound, name)
+                        self.placed.setdefault((g, t), []).append((k, self.s[(g, k, t)]))
         for key in sorted(p.groups):
             for t in self.periods:
                 self.n[(key, t)] = self.model.new_int_var(0, self.unit_bound(p.groups[key], t), f"n:{key}@{t}")
@@ -118,6 +147,9 @@ class Builder:
             for key in sorted(p.candidates):
                 c = p.candidates[key]
                 if c.job in p.hedge.jobs and c.group not in lost and p.job_kind(c) == "inference":
+                    if compact and c.bans:
+                        self.zeros += [f"z:{key}@{t}" for t in self.periods]
+                        continue
                     for t in self.periods:
                         self.z[(key, t)] = self.model.new_int_var(0, self.block_bound(c, t), f"z:{key}@{t}")
 
@@ -167,15 +199,29 @@ class Builder:
         per_hour = g.energy_per_unit_hour[t] - g.electricity_subsidy_per_unit_hour[t] + g.rental_per_unit_hour[t]
         return c.pool_units * per_hour * c.hours
 
+    def pooled(self, key: str) -> bool:
+        """Candidate ``key`` is served through the pooled sites (its units are counted in ``s``)."""
+        return self.pools is not None and key in self.pools.rep_of
+
+    def serving_terms(self) -> list[tuple[cp_model.IntVar, str, int, int]]:
+        """Variables that put units to work: (var, group, period, units per 1 of var)."""
+        p = self.problem
+        out = [
+            (var, p.candidates[key].group, t, p.candidates[key].block_units)
+            for (key, t), var in sorted(self.x.items())
+            if not self.pooled(key)
+        ]
+        out += [(var, g, t, k) for (g, k, t), var in sorted(self.s.items())]
+        return out
+
     def cost_terms(self) -> list[tuple[cp_model.IntVar, int]]:
         """Total cost as integer (var, coefficient) terms, whole USD rounded up."""
         p = self.problem
         terms: list[tuple[cp_model.IntVar, int]] = []
         for (key, t), var in sorted(self.n.items()):
             terms.append((var, money(self.unit_cost(p.groups[key], t))))
-        for (key, t), var in sorted(self.x.items()):
-            c = p.candidates[key]
-            terms.append((var, money(c.block_units * self.run_cost_per_unit(p.groups[c.group], t))))
+        for var, group, t, units in self.serving_terms():
+            terms.append((var, money(units * self.run_cost_per_unit(p.groups[group], t))))
         for key, var in sorted(self.y.items()):
             terms.append((var, money(self.pool_run_cost(p.candidates[key]))))
         return [(v, c) for v, c in terms if c != 0]

@@ -56,6 +56,7 @@ def _canonical(b: Builder) -> cp_model.LinearExprT:
         + [b.x[k] for k in sorted(b.x)]
         + [b.y[k] for k in sorted(b.y)]
         + [b.z[k] for k in sorted(b.z)]
+        + [b.s[k] for k in sorted(b.s)]
     )
     return sum((i + 1) * v for i, v in enumerate(variables))
 

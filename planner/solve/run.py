@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from planner.solve import interrupt, overflow
+from planner.solve import interrupt, overflow, site_pool
 from planner.solve.builder import Builder
 from planner.solve.families import FAMILIES
 from planner.solve.objective import stages
@@ -61,8 +61,8 @@ class SolveResult:
         return abs(self.objective_value - self.best_bound) / abs(self.objective_value)
 
 
-def build(problem: Problem, explain: bool = False) -> Builder:
-    b = Builder(problem, explain=explain)
+def build(problem: Problem, explain: bool = False, compact: bool = False) -> Builder:
+    b = Builder(problem, explain=explain, compact=compact)
     b.make_variables()
     for family in FAMILIES:
         family(b)
@@ -90,11 +90,23 @@ def variables(b: Builder) -> dict[str, cp_model.IntVar]:
     out.update({f"x:{k}@{t}": v for (k, t), v in b.x.items()})
     out.update({f"y:{k}": v for k, v in b.y.items()})
     out.update({f"z:{k}@{t}": v for (k, t), v in b.z.items()})
+    out.update({site_pool.block_name(g, k, t): v for (g, k, t), v in b.s.items()})
     return out
 
 
 def _values(b: Builder, solver: cp_model.CpSolver) -> dict[str, int]:
-    return {name: int(solver.value(v)) for name, v in variables(b).items()}
+    """The solution in per-site names, whether or not the model pooled sites."""
+    values = {name: int(solver.value(v)) for name, v in variables(b).items()}
+    values.update(dict.fromkeys(b.zeros, 0))
+    return site_pool.expand(b.pools, values, len(b.problem.periods)) if b.pools else values
+
+
+def hint(b: Builder, solution: dict[str, int]) -> None:
+    """Start the search from a per-site solution (pooled where the model pools)."""
+    values = site_pool.collapse(b.pools, solution, len(b.problem.periods)) if b.pools else solution
+    b.model.clear_hints()
+    for name, v in variables(b).items():
+        b.model.add_hint(v, values.get(name, 0))
 
 
 def solve_problem(problem: Problem, options: SolverOptions, start_from: dict[str, int] | None = None) -> SolveResult:
@@ -102,7 +114,7 @@ def solve_problem(problem: Problem, options: SolverOptions, start_from: dict[str
     start = time.perf_counter()
     interrupt.reset()
     overflow.check_problem(problem)  # absurd numbers: a clear refusal, not a crash while building
-    b = build(problem)
+    b = build(problem, compact=True)
     model = b.model
     plan_stages = stages(b)
     solution: dict[str, int] = {}
@@ -117,11 +129,9 @@ def solve_problem(problem: Problem, options: SolverOptions, start_from: dict[str
             model.maximize(stage.expr)
         else:
             model.minimize(stage.expr)
-        hint = solution or (start_from or {} if index == 0 else {})
-        if hint:
-            model.clear_hints()
-            for name, v in variables(b).items():
-                model.add_hint(v, hint.get(name, 0))
+        warm = solution or (start_from or {} if index == 0 else {})
+        if warm:
+            hint(b, warm)
         left = options.time_limit_s - (time.perf_counter() - start)
         if index > 0 and left <= 0.01:
             log.info("time limit reached before tie-break stage %s; keeping the plan found", stage.name)

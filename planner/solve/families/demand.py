@@ -26,7 +26,9 @@ def add_demand(b: Builder) -> None:
                 need = job.required_rps[t]
                 if need <= 0:
                     continue
-                supply = sum(math.floor(c.requests_per_s * RATE_SCALE) * b.x[(c.key, t)] for c in cands)
+                supply = sum(
+                    math.floor(c.requests_per_s * RATE_SCALE) * b.x[(c.key, t)] for c in cands if (c.key, t) in b.x
+                )
                 b.add(cname, supply >= math.ceil(need * RATE_SCALE))
             peak_t = max(b.periods, key=lambda s: job.required_rps[s])
             b.row(
@@ -43,7 +45,8 @@ def add_demand(b: Builder) -> None:
             )
         else:
             cname = "demand:training" if len(p.jobs) == 1 else f"demand:{name}"
-            b.add(cname, sum(b.y[c.key] for c in cands) == 1)
+            pools = [b.y[c.key] for c in cands if c.key in b.y]  # banned pools may be left out (compact mode)
+            b.add(cname, (sum(pools) if pools else b.model.new_constant(0)) == 1)
             b.row(
                 Row(
                     name="demand:deadline" if len(p.jobs) == 1 else f"deadline:{name}",

@@ -67,10 +67,9 @@ def _expression(b: Builder, which: str, f: int, t: int | None) -> cp_model.Linea
         for (key, s), var in sorted(b.n.items()):
             g = p.groups[key]
             terms.append(_weight(g.origin, f) * money(b.unit_cost(g, s)) * var)
-        for (key, s), var in sorted(b.x.items()):
-            c = p.candidates[key]
-            g = p.groups[c.group]
-            terms.append(_weight(g.origin, f) * money(c.block_units * b.run_cost_per_unit(g, s)) * var)
+        for var, group, s, units in b.serving_terms():
+            g = p.groups[group]
+            terms.append(_weight(g.origin, f) * money(units * b.run_cost_per_unit(g, s)) * var)
         for key, var in sorted(b.y.items()):
             c = p.candidates[key]
             terms.append(_weight(p.groups[c.group].origin, f) * money(b.pool_run_cost(c)) * var)
