@@ -239,6 +239,8 @@ class _Curve:
     cost: Callable[[float], StepCost]
     steps: dict[int, StepCost] = field(default_factory=dict)
     tpots: dict[int, float] = field(default_factory=dict)
+    by_tpot: dict[float, ReplicaShape | Infeasible] = field(default_factory=dict)
+    """The result at each TPOT target tried (every other input is part of the curve's key)."""
 
     def step(self, b: int) -> StepCost:
         found = self.steps.get(b)
@@ -262,7 +264,16 @@ def _evaluate(
         curve = curves[lay] = _curve(dev, s, lay)
     if isinstance(curve, Infeasible):
         return curve
-    return _at_slo(dev, s, curve)
+    if s.scenario != "offline" and s.batch is None and s.concurrency is None:
+        ttft = curve.ttft
+        if ttft * 1000.0 > s.ttft_ms * TTFT_PREFILL_SHARE:
+            return Infeasible(
+                curve.lay.tp, curve.lay.pp, f"prefill takes {ttft * 1000:.0f} ms; TTFT target {s.ttft_ms:.0f} ms"
+            )
+    found = curve.by_tpot.get(s.tpot_ms)  # past the TTFT check, the TPOT target alone decides
+    if found is None:
+        found = curve.by_tpot[s.tpot_ms] = _at_tpot(dev, s, curve)
+    return found
 
 
 def _curve(dev: DeviceModel, s: InferenceSetup, lay: Layout) -> _Curve | Infeasible:
@@ -306,16 +317,14 @@ def _curve(dev: DeviceModel, s: InferenceSetup, lay: Layout) -> _Curve | Infeasi
     )
 
 
-def _at_slo(dev: DeviceModel, s: InferenceSetup, c: _Curve) -> ReplicaShape | Infeasible:
-    """The layout at its largest batch meeting the setup's SLO."""
+def _at_tpot(dev: DeviceModel, s: InferenceSetup, c: _Curve) -> ReplicaShape | Infeasible:
+    """The layout at its largest batch meeting the setup's TPOT target (TTFT already checked)."""
     lay, tau, pre_dev, ttft, tpot = c.lay, c.tau, c.pre_dev, c.ttft, c.tpot
     d = lay.devices
     cap, limited = c.cap, c.limited
     batch = cap
     pinned = s.batch is not None or s.concurrency is not None
     if s.scenario != "offline" and not pinned:
-        if ttft * 1000.0 > s.ttft_ms * TTFT_PREFILL_SHARE:
-            return Infeasible(lay.tp, lay.pp, f"prefill takes {ttft * 1000:.0f} ms; TTFT target {s.ttft_ms:.0f} ms")
         if tpot(1) * 1000.0 > s.tpot_ms:
             return Infeasible(
                 lay.tp,

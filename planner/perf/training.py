@@ -9,10 +9,10 @@ One job, one part, one site.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 from planner.models.catalog import ModelArch
-from planner.perf.arch_math import training_flops_per_token
+from planner.perf.arch_math import arch_key, training_flops_per_token
 from planner.perf.device import DeviceModel
 from planner.perf.train_step import StepTime, TrainLayout, TrainMemory, memory, step_time
 
@@ -135,7 +135,11 @@ def _layouts(dev: DeviceModel, s: TrainingSetup, devices: int) -> list[TrainLayo
     return out
 
 
-def best_layout(dev: DeviceModel, s: TrainingSetup, devices: int) -> tuple[TrainLayout, StepTime, TrainMemory] | None:
+BestLayout = tuple[TrainLayout, StepTime, TrainMemory] | None
+"""What :func:`best_layout` returns: the layout, its step and its memory, or None if none fits."""
+
+
+def best_layout(dev: DeviceModel, s: TrainingSetup, devices: int) -> BestLayout:
     """Fastest layout of ``devices`` that fits memory, with the least recomputation that fits.
 
     When the setup pins a layout (a measured run) and nothing fits the memory model, the fastest
@@ -179,9 +183,33 @@ def _fit_recompute(s: TrainingSetup, base: TrainLayout, usable: float) -> tuple[
     return part, memory(s.arch, s.seq_len, part)
 
 
+class LayoutMemo:
+    """:func:`best_layout` results shared between calls of :func:`size_pool`.
+
+    The best layout of a device count does not depend on the tokens to train or the deadline, so
+    runs of the same model on the same part share it. Keyed by content (the device's figures, the
+    architecture, every other setup field), so one memo may serve any mix of parts and setups.
+    """
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[object, ...], dict[int, BestLayout]] = {}
+
+    def layouts(self, dev: DeviceModel, s: TrainingSetup) -> dict[int, BestLayout]:
+        """Device count -> best layout, for this device and setup (tokens and deadline aside)."""
+        rest = tuple(getattr(s, name) for name in _LAYOUT_FIELDS)
+        return self._found.setdefault((dev.figures_key(), arch_key(s.arch), rest), {})
+
+
+_LAYOUT_FIELDS = tuple(f.name for f in fields(TrainingSetup) if f.name not in ("arch", "tokens", "deadline_days"))
+
+
 def evaluate(dev: DeviceModel, s: TrainingSetup, devices: int) -> TrainingPool | TrainingInfeasible:
     """The run on exactly ``devices`` devices: best layout, rate, days, memory."""
-    found = best_layout(dev, s, devices)
+    return _pool(dev, s, devices, best_layout(dev, s, devices))
+
+
+def _pool(dev: DeviceModel, s: TrainingSetup, devices: int, found: BestLayout) -> TrainingPool | TrainingInfeasible:
+    """:func:`evaluate` given the device count's :func:`best_layout`."""
     if found is None:
         usable = dev.memory_bytes * TRAIN_USABLE_FRACTION
         return TrainingInfeasible(f"no layout of {devices} devices fits {usable / 1e9:.0f} GB usable per device")
@@ -223,13 +251,20 @@ def evaluate(dev: DeviceModel, s: TrainingSetup, devices: int) -> TrainingPool |
 
 
 def size_pool(
-    dev: DeviceModel, s: TrainingSetup, unit_devices: int, max_devices: int | None
+    dev: DeviceModel,
+    s: TrainingSetup,
+    unit_devices: int,
+    max_devices: int | None,
+    *,
+    memo: LayoutMemo | None = None,
 ) -> TrainingPool | TrainingInfeasible:
     """The smallest pool (a multiple of the purchase unit) meeting deadline and memory.
 
     Grow from the compute-only estimate by the shortfall until a pool meets the deadline (rate
     per device only falls with scale), then bisect down to the smallest pool that still does.
+    A ``memo`` shared between calls reuses the best layouts found for the same part and model.
     """
+    layouts = memo.layouts(dev, s) if memo is not None else {}
     step = max(1, unit_devices)
     limit = max_devices if max_devices is not None else 10_000_000
     limit = max(step, limit // step * step)
@@ -240,7 +275,9 @@ def size_pool(
 
     def run(n: int) -> TrainingPool | TrainingInfeasible:
         if n not in seen:
-            seen[n] = evaluate(dev, s, n)
+            if n not in layouts:
+                layouts[n] = best_layout(dev, s, n)
+            seen[n] = _pool(dev, s, n, layouts[n])
         return seen[n]
 
     def meets(p: TrainingPool | TrainingInfeasible) -> bool:

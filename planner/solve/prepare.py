@@ -38,7 +38,7 @@ from planner.models.workload import Workload
 from planner.perf.arch_math import arch_key, forward_flops_per_token, prefill_flops
 from planner.perf.device import DeviceModel, MissingFigure, device_model
 from planner.perf.inference import Infeasible, InferenceSetup, ReplicaShape, ShapeMemo, replica_shapes
-from planner.perf.training import TrainingInfeasible, TrainingPool, TrainingSetup, size_pool
+from planner.perf.training import LayoutMemo, TrainingInfeasible, TrainingPool, TrainingSetup, size_pool
 from planner.solve.problem import (
     Candidate,
     Force,
@@ -105,6 +105,7 @@ class _Preparer:
         self.pools_by_content: dict[tuple[object, ...], TrainingPool | TrainingInfeasible] = {}
         self.arch_keys: dict[str, str] = {}
         self.shape_memo = ShapeMemo()
+        self.layout_memo = LayoutMemo()
         self.peaks_by_part: dict[str, set[str]] = {}
 
     # ---- policies in force per period --------------------------------------------------
@@ -445,7 +446,9 @@ class _Preparer:
         setup_t = TrainingSetup(arch, m.tokens_b * 1e9, m.seq_len, m.deadline_days, precision)
         pool_key = (dev.figures_key(), self.arch_key(m.name), _setup_key(setup_t), group.devices_per_unit)
         if pool_key not in self.pools_by_content:
-            self.pools_by_content[pool_key] = size_pool(dev, setup_t, group.devices_per_unit, None)
+            self.pools_by_content[pool_key] = size_pool(
+                dev, setup_t, group.devices_per_unit, None, memo=self.layout_memo
+            )
         pool = self.pools_by_content[pool_key]
         if isinstance(pool, TrainingInfeasible):
             self.problem.excluded.append(f"{group.key} for '{m.name}': {pool.reason}")
