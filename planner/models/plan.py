@@ -179,7 +179,10 @@ class SolverInfo(Out):
     solve_time_s: float
     wall_time_s: float
     time_limit_s: float
-    workers: int
+    workers: int = Field(
+        description="worker threads the search used: one deterministic worker for models up to "
+        "20,000 variables, else the requested count"
+    )
     seed: int
     stages: list[str]
     variables: int

@@ -331,7 +331,7 @@ def to_plan(
         solve_time_s=result.solve_time_s,
         wall_time_s=result.wall_time_s,
         time_limit_s=options.time_limit_s,
-        workers=options.workers,
+        workers=result.workers or options.workers,
         seed=options.seed,
         stages=result.stages,
         variables=len(b.n) + len(b.x) + len(b.y) + len(b.z),

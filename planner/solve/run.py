@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model
 
@@ -16,9 +16,13 @@ from planner.solve.problem import Problem
 
 log = logging.getLogger(__name__)
 
-TIE_BREAK_SHARE = 0.1
-TIE_BREAK_MIN_S = 1.0
-"""Each tie-break stage gets at most this share of the time limit (but at least a second)."""
+TIE_BREAK_SHARE = 0.25
+TIE_BREAK_MIN_S = 2.0
+"""Each tie-break stage gets at most this share of the time limit (but at least two seconds)."""
+ONE_WORKER_MAX_VARIABLES = 20_000
+"""Models up to this size are searched by one deterministic worker (full LP relaxation): on
+these covering models it is as fast as a portfolio, and its search path depends on the model
+alone, so the plan is byte-identical whatever ``workers`` says. Larger models use ``workers``."""
 
 _STATUS: dict[object, str] = {
     cp_model.OPTIMAL: "OPTIMAL",
@@ -51,6 +55,8 @@ class SolveResult:
     builder: Builder
     interrupted: bool = False
     stage_values: dict[str, float] = field(default_factory=dict)
+    workers: int = 0
+    """Worker threads the search used (see ONE_WORKER_MAX_VARIABLES)."""
 
     @property
     def gap(self) -> float | None:
@@ -69,12 +75,16 @@ def build(problem: Problem, explain: bool = False, compact: bool = False) -> Bui
     return b
 
 
-def make_solver(options: SolverOptions, time_left: float) -> cp_model.CpSolver:
+def make_solver(options: SolverOptions, time_left: float, work_limit: float | None = None) -> cp_model.CpSolver:
+    """A solver with the explicit settings; ``work_limit`` (deterministic seconds) makes one
+    worker stop at the same point of its search on any machine, however loaded."""
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.01, time_left)
     solver.parameters.num_workers = options.workers
     solver.parameters.random_seed = options.seed
     solver.parameters.log_search_progress = options.log_search
+    if work_limit is not None:
+        solver.parameters.max_deterministic_time = max(0.01, work_limit)
     # The LP relaxation proves these covering problems optimal at once; the default portfolio
     # of 2-4 workers may not run a full-LP worker, so always add one (1 worker: full LP itself).
     if options.workers == 1:
@@ -82,6 +92,12 @@ def make_solver(options: SolverOptions, time_left: float) -> cp_model.CpSolver:
     else:
         solver.parameters.extra_subsolvers.append("max_lp")
     return solver
+
+
+def search_options(b: Builder, options: SolverOptions) -> SolverOptions:
+    """The settings the search really runs with (see ONE_WORKER_MAX_VARIABLES)."""
+    small = len(b.model.proto.variables) <= ONE_WORKER_MAX_VARIABLES
+    return replace(options, workers=1) if small else options
 
 
 def variables(b: Builder) -> dict[str, cp_model.IntVar]:
@@ -117,6 +133,7 @@ def solve_problem(problem: Problem, options: SolverOptions, start_from: dict[str
     b = build(problem, compact=True)
     model = b.model
     plan_stages = stages(b)
+    searching = search_options(b, options)
     solution: dict[str, int] = {}
     status = "NO_SOLUTION"
     objective_value: float | None = None
@@ -136,13 +153,16 @@ def solve_problem(problem: Problem, options: SolverOptions, start_from: dict[str
         if index > 0 and left <= 0.01:
             log.info("time limit reached before tie-break stage %s; keeping the plan found", stage.name)
             break
-        if index > 0:  # tie-breaks only polish an optimum: never let them eat the time limit
-            left = min(left, max(TIE_BREAK_MIN_S, TIE_BREAK_SHARE * options.time_limit_s))
+        # tie-breaks only polish an optimum: never let them eat the time limit
+        share = options.time_limit_s if index == 0 else max(TIE_BREAK_MIN_S, TIE_BREAK_SHARE * options.time_limit_s)
         if index == 0:
             overflow.check_model(model)
         elif interrupt.requested():
             break
-        solver = make_solver(options, left)
+        if searching.workers == 1:  # deterministic: stop on work done, the wall clock only as a backstop
+            solver = make_solver(searching, left, work_limit=min(share, left))
+        else:
+            solver = make_solver(searching, min(left, share))
         code = interrupt.solve(solver, model)  # Ctrl-C stops the search and keeps the best found
         solve_time += solver.wall_time
         name = _STATUS.get(code, "NO_SOLUTION")
@@ -177,4 +197,5 @@ def solve_problem(problem: Problem, options: SolverOptions, start_from: dict[str
         builder=b,
         interrupted=interrupt.requested(),
         stage_values=stage_values,
+        workers=searching.workers,
     )
