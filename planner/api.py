@@ -13,14 +13,6 @@ from planner.errors import VerificationError
 from planner.models.fleet import Fleet
 from planner.models.plan import Plan
 from planner.models.workload import Workload
-from planner.solve.edits import Inputs
-from planner.solve.explain import explain
-from planner.solve.extract import to_plan
-from planner.solve.prepare import prepare
-from planner.solve.run import SolverOptions
-from planner.solve.sensitivity import sensitivity
-from planner.solve.strategy import solve
-from planner.solve.whatif import what_if, with_choices
 from planner.verify import verify
 
 log = logging.getLogger(__name__)
@@ -51,11 +43,15 @@ def plan(
     policy's price (re-solves; slower). ``force`` / ``exclude`` (accelerator, vendor or offer ids)
     answer "why not X?": the plan with them, and ``plan.what_if`` its cost against the plan without.
     """
+    from planner.solve.prepare import prepare
+
     if isinstance(workload, (str, os.PathLike, Path)):
         workload = load_workload(workload)
     if catalog is None:
         catalog = load_catalog()
     if force or exclude:
+        from planner.solve.whatif import what_if, with_choices
+
         baseline = plan(
             workload,
             catalog,
@@ -77,8 +73,16 @@ def plan(
         )
         changed.what_if = what_if(changed, baseline, force or [], exclude or [])
         return changed
+    prepared = prepare(workload, catalog)  # checks the input: a bad file fails before the solver loads
+    # The solver stack (OR-Tools, which imports numpy and pandas) loads on the first plan, not on
+    # ``import planner``: commands that never solve (catalog, schema, --help) start without it.
+    # Explanation, sensitivity and what-if load only when asked for.
+    from planner.solve.extract import to_plan
+    from planner.solve.run import SolverOptions
+    from planner.solve.strategy import solve
+
     options = SolverOptions(time_limit_s=time_limit_s, workers=workers, seed=seed)
-    problem, result = solve(prepare(workload, catalog), options)
+    problem, result = solve(prepared, options)
     fleet = as_fleet(workload)
     share = fleet.constraints.domestic_share
     measure_name = share.measure if share is not None else next((f.measure for f in problem.share_floors), None)
@@ -99,6 +103,9 @@ def plan(
         out.warnings.append("interrupted (Ctrl-C): the best plan found so far, not proven optimal")
         explain_infeasible = why = False
     if result.status == "INFEASIBLE" and explain_infeasible:
+        from planner.solve.edits import Inputs
+        from planner.solve.explain import explain
+
         out.explanation = explain(problem, options, Inputs(workload, catalog, options))
     out.warnings = sorted(set(out.warnings) | set(workload_warnings(out, catalog, workload)))
     if check:
@@ -109,6 +116,8 @@ def plan(
                 + "\n  ".join(failures[:20])
             )
     if why and out.ok:
+        from planner.solve.sensitivity import sensitivity
+
         out.sensitivity = sensitivity(problem, out, options, result.solution)
     if fleet.hedge is not None and out.ok and out.totals is not None and not result.interrupted:
         unhedged = fleet.model_copy(update={"hedge": None})

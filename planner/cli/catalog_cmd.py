@@ -418,7 +418,7 @@ def validate_cmd(
             typer.echo(f"ok: {path}")
     if problems:
         for line in problems:
-            err_console.print(line, markup=False, soft_wrap=True)
+            err_console().print(line, markup=False, soft_wrap=True)
         raise typer.Exit(2)
 
     def together() -> Any:
@@ -428,6 +428,6 @@ def validate_cmd(
     named = {p.resolve() for p in files}
     warnings = [w for w in cat.plausibility_warnings() if Path(w.split(":", 1)[0]).resolve() in named]
     for line in warnings:
-        err_console.print(("error: " if strict else "warning: ") + line, markup=False, soft_wrap=True)
+        err_console().print(("error: " if strict else "warning: ") + line, markup=False, soft_wrap=True)
     if strict and warnings:
         raise typer.Exit(2)

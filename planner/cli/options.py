@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from planner.cli.app import err_console
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 FORMAT_HELP = "Output format: table, json, csv, xlsx, md or html (default: from --output's suffix, else table)."
 FormatOpt = Annotated[str | None, typer.Option("--format", help=FORMAT_HELP, show_default=False)]
@@ -60,24 +61,27 @@ def output_format(fmt: str | None, output: Path | None, overwrite: bool, json_ou
 def emit(content: str | bytes, fmt: str, output: Path | None, overwrite: bool) -> None:
     """Print text to stdout, or write the file atomically (never over an existing one without --overwrite)."""
     from planner.errors import InputError
-    from planner.report.files import write_atomic
 
     if output is None:
         if isinstance(content, bytes):
             raise InputError.single("--format", f"{fmt} is a binary format: give --output FILE.{fmt}")
         typer.echo(content, nl=False)
         return
+    from planner.report.files import write_atomic
+
     write_atomic(output, content, overwrite=overwrite)
-    err_console.print(f"wrote {output} ({fmt})", markup=False, highlight=False, soft_wrap=True)
+    err_console().print(f"wrote {output} ({fmt})", markup=False, highlight=False, soft_wrap=True)
 
 
 @contextmanager
 def progress_bar(description: str, console: Console | None = None) -> Iterator[Callable[[int, int, str], None] | None]:
     """A progress bar on stderr while solves run (only on a terminal: pipes and logs stay clean)."""
-    console = console or err_console
+    console = console or err_console()
     if not console.is_terminal:
         yield None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(description, total=None)
@@ -90,6 +94,8 @@ def progress_bar(description: str, console: Console | None = None) -> Iterator[C
 
 def stdout_console() -> Console:
     import sys
+
+    from rich.console import Console
 
     return Console(width=None if sys.stdout.isatty() else 150)
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from planner.cli.app import app, configure_logging, err_console, guarded
 from planner.cli.options import FormatOpt, OutputOpt, OverwriteOpt, emit, output_format
@@ -77,7 +76,6 @@ def run(
         import planner
         from planner.report.money import Money
         from planner.report.outputs import render as render_as
-        from planner.report.terminal import render
 
         chosen = output_format(fmt, output, overwrite, json_out)
         cat = planner.load_catalog(list(catalog or []), as_of=as_of)
@@ -101,9 +99,13 @@ def run(
                 overwrite,
             )
         else:
+            from rich.console import Console
+
+            from planner.report.terminal import render
+
             render(result, Console(width=None if sys.stdout.isatty() else 150), money)
         if result.status == "NO_SOLUTION":
-            err_console.print(
+            err_console().print(
                 f"no plan found in the time limit of {time_limit:g} s: rerun with a longer --time-limit",
                 markup=False,
                 soft_wrap=True,
