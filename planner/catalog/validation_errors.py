@@ -105,6 +105,8 @@ def problems_from(
     for detail in exc.errors():
         err: dict[str, Any] = dict(detail)
         loc = tuple(err.get("loc", ()))
+        if err.get("type") == "bool_for_number":  # raised for the model: point at the field itself
+            loc = (*loc, err["ctx"]["field"])
         path = _data_path(doc.data, (*prefix, *loc))
         field: str | None
         if err.get("type") == "missing" and loc and (not path or path[-1] != loc[-1]):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+import typing
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 Confidence = Literal["spec", "measured", "reported", "roadmap", "assumption", "derived"]
 """How far to trust a figure: a data sheet, a public benchmark, press/analyst, an announced
@@ -19,6 +21,39 @@ class Strict(BaseModel):
     """Base for every input model: unknown fields are errors, numbers must be finite."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_as_numbers(cls, data: Any) -> Any:
+        """YAML reads ``yes``/``true`` as a boolean and pydantic would take it as 1: refuse it."""
+        if not isinstance(data, dict):
+            return data
+        for name, field in cls.model_fields.items():
+            value = data.get(field.alias or name)
+            items = value if isinstance(value, list | tuple) else [value]
+            if any(isinstance(v, bool) for v in items) and _numeric(field.annotation):
+                # the loader appends ctx['field'] to the error's location, so it names the line
+                raise PydanticCustomError(
+                    "bool_for_number", "expected a number, not true/false", {"field": field.alias or name}
+                )
+        return data
+        items = value if isinstance(value, list | tuple) else [value]
+        if any(isinstance(v, bool) for v in items):
+            raise ValueError("expected a number, not true/false")
+        return value
+
+
+def _leaves(annotation: object) -> set[object]:
+    args = typing.get_args(annotation)
+    if not args:
+        return {annotation}
+    return set().union(*(_leaves(a) for a in args))
+
+
+def _numeric(annotation: object) -> bool:
+    """A number field (int, float, optional or in a list) that has no boolean or text form."""
+    leaves = _leaves(annotation)
+    return bool(leaves & {int, float}) and not leaves & {bool, str}
 
 
 def normalise_date(value: object) -> str:
