@@ -224,6 +224,9 @@ def workload_summaries(p: Problem, sol: dict[str, int], items: list[LineItem]) -
     return out
 
 
+SHARE_MEASURES = ("devices", "compute", "throughput", "spend")
+
+
 def totals(
     p: Problem, sol: dict[str, int], items: list[LineItem], catalog: Catalog, measure_name: str | None
 ) -> Totals:
@@ -239,6 +242,7 @@ def totals(
                 power_by_site.get(g.site, 0.0) + measure.available(p, sol, g, peak_t) * g.power_kw_per_unit
             )
     devices = int(measure.measure(p, sol, "devices", None, last))
+    lowest = {m: measure.min_share(p, sol, m) for m in SHARE_MEASURES}
     t = Totals(
         tco_usd=cost.total,
         capex_usd=cost.capex,
@@ -252,9 +256,10 @@ def totals(
         power_kw_by_site=power_by_site,
         devices=devices,
         domestic_devices=int(measure.measure(p, sol, "devices", True, last)),
-        domestic_share={m: measure.min_share(p, sol, m) for m in ("devices", "compute", "throughput", "spend")},
+        domestic_share=lowest,
         domestic_share_by_period=[
-            {m: measure.share(p, sol, m, t) for m in ("devices", "compute", "throughput", "spend")}
+            # spend is a whole-horizon measure: every period shows the same share, computed once
+            {m: lowest["spend"] if m == "spend" else measure.share(p, sol, m, t) for m in SHARE_MEASURES}
             for t in range(len(p.periods))
         ]
         if len(p.periods) > 1
