@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 
 from planner.perf.device import SCALE_OUT_LATENCY_S, TP_LATENCY_S, DeviceModel
 
@@ -39,28 +40,32 @@ def allreduce_fn(dev: DeviceModel, size: int, stride: int = 1) -> Callable[[floa
     g = members_per_domain(dev, size, stride)
     up = dev.scale_up_bytes_s
     if g >= size:
-        ring = 2.0 * (size - 1) / size
-
-        def within(msg_bytes: float) -> float:
-            if msg_bytes <= 0:
-                return 0.0
-            return ring * msg_bytes / up + TP_LATENCY_S
-
-        return within
-    inner_ring = 2.0 * (g - 1) / g if g > 1 else 0.0
+        return partial(_ring_within, 2.0 * (size - 1) / size, up)
     nodes = size / g
-    outer_ring = 2.0 * (nodes - 1) / nodes
-    outer_bw = g * dev.scale_out_bytes_s
-    tree = 2.0 * math.log2(max(nodes, 2.0)) * SCALE_OUT_LATENCY_S
+    return partial(
+        _ring_across,
+        2.0 * (g - 1) / g if g > 1 else None,
+        up,
+        2.0 * (nodes - 1) / nodes,
+        g * dev.scale_out_bytes_s,
+        2.0 * math.log2(max(nodes, 2.0)) * SCALE_OUT_LATENCY_S,
+    )
 
-    def across(msg_bytes: float) -> float:
-        if msg_bytes <= 0:
-            return 0.0
-        inner = inner_ring * msg_bytes / up if g > 1 else 0.0
-        outer = outer_ring * msg_bytes / outer_bw
-        return inner + outer + TP_LATENCY_S + tree
 
-    return across
+def _ring_within(ring: float, up: float, msg_bytes: float) -> float:
+    if msg_bytes <= 0:
+        return 0.0
+    return ring * msg_bytes / up + TP_LATENCY_S
+
+
+def _ring_across(
+    inner_ring: float | None, up: float, outer_ring: float, outer_bw: float, tree: float, msg_bytes: float
+) -> float:
+    if msg_bytes <= 0:
+        return 0.0
+    inner = inner_ring * msg_bytes / up if inner_ring is not None else 0.0
+    outer = outer_ring * msg_bytes / outer_bw
+    return inner + outer + TP_LATENCY_S + tree
 
 
 def all_to_all_s(dev: DeviceModel, msg_bytes: float, size: int, stride: int = 1) -> float:
@@ -77,20 +82,17 @@ def all_to_all_fn(dev: DeviceModel, size: int, stride: int = 1) -> Callable[[flo
     if size <= 1:
         return _no_time
     g = members_per_domain(dev, size, stride)
-    up, out = dev.scale_up_bytes_s, dev.scale_out_bytes_s
-    local_share = (g - 1) / size
-    remote_share = (size - g) / size
+    return partial(_send, (g - 1) / size, (size - g) / size, dev.scale_up_bytes_s, dev.scale_out_bytes_s, g >= size)
 
-    def send(msg_bytes: float) -> float:
-        if msg_bytes <= 0:
-            return 0.0
-        local = local_share * msg_bytes / up
-        if g >= size:
-            return local + TP_LATENCY_S
-        remote = remote_share * msg_bytes / out
-        return max(local, remote) + SCALE_OUT_LATENCY_S
 
-    return send
+def _send(local_share: float, remote_share: float, up: float, out: float, one_domain: bool, msg_bytes: float) -> float:
+    if msg_bytes <= 0:
+        return 0.0
+    local = local_share * msg_bytes / up
+    if one_domain:
+        return local + TP_LATENCY_S
+    remote = remote_share * msg_bytes / out
+    return max(local, remote) + SCALE_OUT_LATENCY_S
 
 
 def _no_time(msg_bytes: float) -> float:

@@ -16,16 +16,15 @@ takes the largest batch memory and the scheduler allow.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
 from planner.models.catalog import ModelArch
 from planner.perf.arch_math import BYTES, arch_key
 from planner.perf.device import DeviceModel
 from planner.perf.serving_step import (
+    DecodeCurve,
     Layout,
     Numerics,
-    StepCost,
     acceptance_length,
     decode_step,
     decode_step_curve,
@@ -222,7 +221,12 @@ def _per_device(r: ReplicaShape) -> float:
 
 @dataclass
 class _Curve:
-    """One layout's figures that do not depend on the SLO, and its decode step by batch."""
+    """One layout's figures that do not depend on the SLO, and its TPOT by batch (memoised).
+
+    Only floats are kept per batch: a StepCost per batch tried would be hundreds of thousands of
+    long-lived objects at fleet scale, and the garbage collector's full passes over them cost more
+    than recomputing the few steps that are needed again (deterministically, so identically).
+    """
 
     lay: Layout
     num: Numerics
@@ -236,22 +240,15 @@ class _Curve:
     tau: float
     output_tokens: int
     interleave: float
-    cost: Callable[[float], StepCost]
-    steps: dict[int, StepCost] = field(default_factory=dict)
+    cost: DecodeCurve
     tpots: dict[int, float] = field(default_factory=dict)
     by_tpot: dict[float, ReplicaShape | Infeasible] = field(default_factory=dict)
     """The result at each TPOT target tried (every other input is part of the curve's key)."""
 
-    def step(self, b: int) -> StepCost:
-        found = self.steps.get(b)
-        if found is None:
-            found = self.steps[b] = self.cost(b)
-        return found
-
     def tpot(self, b: int) -> float:
         found = self.tpots.get(b)
         if found is None:
-            found = (self.step(b).step_s + b * self.tau / self.output_tokens * self.interleave) / self.tau
+            found = (self.cost.step_s(b) + b * self.tau / self.output_tokens * self.interleave) / self.tau
             self.tpots[b] = found
         return found
 
@@ -345,7 +342,7 @@ def _at_tpot(dev: DeviceModel, s: InferenceSetup, c: _Curve) -> ReplicaShape | I
         if lo < cap:
             limited = "TPOT target"
         batch = lo
-    step = c.step(batch)
+    step = c.cost(batch)
     decode_rps = batch * tau / (s.output_tokens * step.step_s)
     prefill_devices = 0
     if s.disaggregated:

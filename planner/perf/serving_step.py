@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from planner.models.catalog import ModelArch
 from planner.perf.arch_math import (
@@ -144,66 +145,149 @@ def decode_step(
 
 def decode_step_curve(
     dev: DeviceModel, arch: ModelArch, num: Numerics, lay: Layout, context: float, drafts: int = 0
-) -> Callable[[float], StepCost]:
+) -> DecodeCurve:
     """:func:`decode_step` as a function of the batch alone, for searches over the batch.
 
     Everything that does not depend on the batch is computed once here; the per-batch part
     performs the same floating-point operations in the same order, so values are identical.
     """
-    width = 1 + drafts
     pp, dpa, tp, devices = lay.pp, lay.dpa, lay.tp, lay.devices
     wb = BYTES[num.weights]
     routed = routed_expert_params(arch) * wb
     dense_w = arch.params_b * 1e9 * wb - routed
-    dense_read = dense_w * lay.dies / (tp * pp)
-    routed_read = routed / devices
-    untouched = 1.0 - arch.moe.active / arch.moe.experts if arch.moe is not None else None
-    kv_seq = kv_bytes_per_seq_device(arch, num, lay, context)
-    elementwise = elementwise_bytes_per_token(arch)
-    mem_rate = dev.bw_bytes_s * dev.efficiency["decode_bw"]
     peak, _ = dev.peak_flops(num.compute)
-    attn_peak = dev.bf16_peak()
     eff = dev.efficiency["prefill"]
-    peak_eff = peak * eff
-    attn_peak_eff = attn_peak * eff
-    attn_tok = decode_attention_flops(arch, context)
-    active_routed = active_routed_params(arch)
-    mm_params = matmul_params(arch)
-    layers = arch.layers / pp
-    hidden = arch.hidden
-    tp_comm = tp > 1
-    tp_allreduce = allreduce_fn(dev, tp)
-    moe_comm = arch.moe is not None and dpa > 1
-    expert_all_to_all = all_to_all_fn(dev, tp * dpa)
-    moe_active = arch.moe.active if arch.moe is not None else 0
-    moe_per_stage = moe_layers(arch) / pp
-    hop = (pp - 1) * PP_HOP_S
+    k = _DecodeConstants(
+        width=1 + drafts,
+        pp=pp,
+        dpa=dpa,
+        tp=tp,
+        devices=devices,
+        dense_read=dense_w * lay.dies / (tp * pp),
+        routed_read=routed / devices,
+        untouched=1.0 - arch.moe.active / arch.moe.experts if arch.moe is not None else None,
+        kv_seq=kv_bytes_per_seq_device(arch, num, lay, context),
+        elementwise=elementwise_bytes_per_token(arch),
+        mem_rate=dev.bw_bytes_s * dev.efficiency["decode_bw"],
+        peak_eff=peak * eff,
+        attn_peak_eff=dev.bf16_peak() * eff,
+        attn_tok=decode_attention_flops(arch, context),
+        active_routed=active_routed_params(arch),
+        mm_params=matmul_params(arch),
+        layers=arch.layers / pp,
+        hidden=arch.hidden,
+        tp_allreduce=allreduce_fn(dev, tp) if tp > 1 else None,
+        expert_all_to_all=all_to_all_fn(dev, tp * dpa) if arch.moe is not None and dpa > 1 else None,
+        moe_active=arch.moe.active if arch.moe is not None else 0,
+        moe_per_stage=moe_layers(arch) / pp,
+        hop=(pp - 1) * PP_HOP_S,
+    )
+    return DecodeCurve(k)
 
-    def step(batch: float) -> StepCost:
-        # max(x, y) is written out as (y if x < y else x) here: the same value, without a call
-        group = batch / pp
-        group = 1e-9 if group < 1e-9 else group  # sequences per pipeline micro-group
-        tokens = group * width
-        touched = 1.0 if untouched is None else 1.0 - untouched ** (1.0 if tokens < 1.0 else tokens)
-        read = dense_read + routed_read * touched
-        read += group / dpa * kv_seq
-        read += tokens / dpa * elementwise / pp
-        mem_s = read / mem_rate
-        attn = tokens * attn_tok / devices
-        expert = tokens * 2.0 * active_routed / devices
-        dense = tokens * 2.0 * mm_params / devices - expert
-        cmp_s = (dense + expert / MOE_GEMM_EFFICIENCY) / peak_eff + attn / attn_peak_eff
-        comm = 0.0
-        per_rank = tokens / dpa
-        if tp_comm:
-            comm += 2.0 * layers * tp_allreduce(per_rank * hidden * 2.0)
-        if moe_comm:
-            msg = per_rank / tp * moe_active * hidden * (DISPATCH_BYTES + COMBINE_BYTES)
-            comm += moe_per_stage * expert_all_to_all(msg) * COMM_EXPOSED
-        stage = (cmp_s if cmp_s > mem_s else mem_s) + comm
-        return StepCost(pp * stage + hop, pp * mem_s, pp * cmp_s, pp * comm)
 
-    return step
+class DecodeCurve:
+    """One layout's decode step as a function of the batch (from :func:`decode_step_curve`).
+
+    Calling it gives the :class:`StepCost`; :meth:`step_s` only its ``step_s``, without building
+    the object (a search over the batch needs nothing else). The constants sit in one tuple, not
+    in a closure: thousands of curves live at once while a fleet is prepared, and a closure would
+    hold a cell per constant for the garbage collector to walk.
+    """
+
+    __slots__ = ("_k",)
+
+    def __init__(self, k: _DecodeConstants) -> None:
+        self._k = k
+
+    def __call__(self, batch: float) -> StepCost:
+        k = self._k
+        mem_s, cmp_s, comm = _decode_stage(k, batch)
+        stage = (cmp_s if cmp_s > mem_s else mem_s) + comm  # max(mem_s, cmp_s) + comm
+        return StepCost(k.pp * stage + k.hop, k.pp * mem_s, k.pp * cmp_s, k.pp * comm)
+
+    def step_s(self, batch: float) -> float:
+        """``self(batch).step_s``, the same value."""
+        k = self._k
+        mem_s, cmp_s, comm = _decode_stage(k, batch)
+        return k.pp * ((cmp_s if cmp_s > mem_s else mem_s) + comm) + k.hop
+
+
+class _DecodeConstants(NamedTuple):
+    """The batch-independent figures of one decode step (see :func:`decode_step_curve`)."""
+
+    width: int
+    pp: int
+    dpa: int
+    tp: int
+    devices: int
+    dense_read: float
+    routed_read: float
+    untouched: float | None
+    kv_seq: float
+    elementwise: float
+    mem_rate: float
+    peak_eff: float
+    attn_peak_eff: float
+    attn_tok: float
+    active_routed: float
+    mm_params: float
+    layers: float
+    hidden: int
+    tp_allreduce: Callable[[float], float] | None
+    expert_all_to_all: Callable[[float], float] | None
+    moe_active: int
+    moe_per_stage: float
+    hop: float
+
+
+def _decode_stage(k: _DecodeConstants, batch: float) -> tuple[float, float, float]:
+    """Memory, compute and exposed communication seconds of one pipeline stage at ``batch``."""
+    (
+        width,
+        pp,
+        dpa,
+        tp,
+        devices,
+        dense_read,
+        routed_read,
+        untouched,
+        kv_seq,
+        elementwise,
+        mem_rate,
+        peak_eff,
+        attn_peak_eff,
+        attn_tok,
+        active_routed,
+        mm_params,
+        layers,
+        hidden,
+        tp_allreduce,
+        expert_all_to_all,
+        moe_active,
+        moe_per_stage,
+        _hop,
+    ) = k
+    # max(x, y) is written out as (y if x < y else x) here: the same value, without a call
+    group = batch / pp
+    group = 1e-9 if group < 1e-9 else group  # sequences per pipeline micro-group
+    tokens = group * width
+    touched = 1.0 if untouched is None else 1.0 - untouched ** (1.0 if tokens < 1.0 else tokens)
+    read = dense_read + routed_read * touched
+    read += group / dpa * kv_seq
+    read += tokens / dpa * elementwise / pp
+    mem_s = read / mem_rate
+    attn = tokens * attn_tok / devices
+    expert = tokens * 2.0 * active_routed / devices
+    dense = tokens * 2.0 * mm_params / devices - expert
+    cmp_s = (dense + expert / MOE_GEMM_EFFICIENCY) / peak_eff + attn / attn_peak_eff
+    comm = 0.0
+    per_rank = tokens / dpa
+    if tp_allreduce is not None:
+        comm += 2.0 * layers * tp_allreduce(per_rank * hidden * 2.0)
+    if expert_all_to_all is not None:
+        msg = per_rank / tp * moe_active * hidden * (DISPATCH_BYTES + COMBINE_BYTES)
+        comm += moe_per_stage * expert_all_to_all(msg) * COMM_EXPOSED
+    return mem_s, cmp_s, comm
 
 
 def prefill_device_s(dev: DeviceModel, arch: ModelArch, num: Numerics, lay: Layout, prompt: int) -> float:
