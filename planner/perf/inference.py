@@ -31,7 +31,8 @@ from planner.perf.serving_step import (
     kv_bytes_per_seq_device,
     max_batch_by_memory,
     on_device,
-    prefill_device_s,
+    prefill_comm_s,
+    prefill_compute_s,
     prefill_latency_from,
     prefill_latency_s,
     weight_bytes_per_device,
@@ -170,12 +171,32 @@ class ShapeMemo:
     """
 
     def __init__(self) -> None:
-        self._curves: dict[tuple[object, ...], dict[Layout, _Curve | Infeasible]] = {}
+        self._curves: dict[tuple[object, ...], _SetupCurves] = {}
 
-    def curves(self, dev: DeviceModel, s: InferenceSetup) -> dict[Layout, _Curve | Infeasible]:
+    def curves(self, dev: DeviceModel, s: InferenceSetup) -> _SetupCurves:
         """The layouts already evaluated for this device and setup, bar the SLO."""
         rest = tuple(getattr(s, f) for f in _CURVE_FIELDS)
-        return self._curves.setdefault((dev.figures_key(), arch_key(s.arch), rest), {})
+        key = (dev.figures_key(), arch_key(s.arch), rest)
+        found = self._curves.get(key)
+        if found is None:
+            found = self._curves[key] = _SetupCurves()
+        return found
+
+
+class _SetupCurves:
+    """One device and setup (bar the SLO): each layout's curve, and what every layout shares."""
+
+    __slots__ = ("_prefill_compute", "layouts")
+
+    def __init__(self) -> None:
+        self.layouts: dict[Layout, _Curve | Infeasible] = {}
+        self._prefill_compute: float | None = None
+
+    def prefill_compute(self, dev: DeviceModel, s: InferenceSetup, num: Numerics) -> float:
+        """:func:`prefill_compute_s` of the setup's prompt (asked for only once a layout fits)."""
+        if self._prefill_compute is None:
+            self._prefill_compute = prefill_compute_s(dev, s.arch, num, s.input_tokens)
+        return self._prefill_compute
 
 
 _CURVE_FIELDS = tuple(f.name for f in fields(InferenceSetup) if f.name not in ("arch", "ttft_ms", "tpot_ms"))
@@ -189,7 +210,7 @@ def evaluate_shape(
     Without ``dp_attention`` the best attention data-parallel width (per device) is taken, the
     same choice :func:`replica_shapes` makes, so a plan's layout re-evaluates identically.
     """
-    return _best_shape(dev, s, tp, pp, dp_attention, {})
+    return _best_shape(dev, s, tp, pp, dp_attention, _SetupCurves())
 
 
 def _best_shape(
@@ -198,7 +219,7 @@ def _best_shape(
     tp: int,
     pp: int,
     dp_attention: int | None,
-    curves: dict[Layout, _Curve | Infeasible],
+    curves: _SetupCurves,
 ) -> ReplicaShape | Infeasible:
     if dp_attention is not None:
         return _evaluate(dev, s, Layout(tp, pp, dp_attention), curves)
@@ -253,12 +274,10 @@ class _Curve:
         return found
 
 
-def _evaluate(
-    dev: DeviceModel, s: InferenceSetup, lay: Layout, curves: dict[Layout, _Curve | Infeasible]
-) -> ReplicaShape | Infeasible:
-    curve = curves.get(lay)
+def _evaluate(dev: DeviceModel, s: InferenceSetup, lay: Layout, curves: _SetupCurves) -> ReplicaShape | Infeasible:
+    curve = curves.layouts.get(lay)
     if curve is None:
-        curve = curves[lay] = _curve(dev, s, lay)
+        curve = curves.layouts[lay] = _curve(dev, s, lay, curves)
     if isinstance(curve, Infeasible):
         return curve
     if s.scenario != "offline" and s.batch is None and s.concurrency is None:
@@ -273,7 +292,7 @@ def _evaluate(
     return found
 
 
-def _curve(dev: DeviceModel, s: InferenceSetup, lay: Layout) -> _Curve | Infeasible:
+def _curve(dev: DeviceModel, s: InferenceSetup, lay: Layout, shared: _SetupCurves) -> _Curve | Infeasible:
     lay = on_device(dev, lay)
     num = s.numerics()
     arch = s.arch
@@ -296,7 +315,7 @@ def _curve(dev: DeviceModel, s: InferenceSetup, lay: Layout) -> _Curve | Infeasi
         if pin is not None and pin < cap:
             cap, limited = pin, why
     d = lay.devices
-    pre_dev = prefill_device_s(dev, arch, num, lay, s.input_tokens)
+    pre_dev = shared.prefill_compute(dev, s, num) + prefill_comm_s(dev, arch, lay, s.input_tokens)  # prefill_device_s
     return _Curve(
         lay=lay,
         num=num,
@@ -404,7 +423,7 @@ def replica_shapes(
     solver can trade efficiency against purchase granularity. A ``memo`` shared between calls
     saves the work common to setups that differ only in their SLO (same results).
     """
-    curves = memo.curves(dev, s) if memo is not None else {}
+    curves = memo.curves(dev, s) if memo is not None else _SetupCurves()
     ok: list[ReplicaShape] = []
     bad: list[Infeasible] = []
     for tp, pp in candidate_layouts(dev):

@@ -296,6 +296,11 @@ def prefill_device_s(dev: DeviceModel, arch: ModelArch, num: Numerics, lay: Layo
     FLOPs = prompt·(2·N_mm) + causal attention at mean context prompt/2, at peak × eff_prefill
     (experts at the grouped-GEMM share), plus the exposed tensor-parallel and expert traffic.
     """
+    return prefill_compute_s(dev, arch, num, prompt) + prefill_comm_s(dev, arch, lay, prompt)
+
+
+def prefill_compute_s(dev: DeviceModel, arch: ModelArch, num: Numerics, prompt: int) -> float:
+    """:func:`prefill_device_s` without the communication: the same on every layout."""
     peak, _ = dev.peak_flops(num.compute)
     eff = dev.efficiency["prefill"]
     attn = prompt * attention_fwd_flops(arch, prompt / 2.0)
@@ -303,6 +308,11 @@ def prefill_device_s(dev: DeviceModel, arch: ModelArch, num: Numerics, lay: Layo
     dense = prefill_flops(arch, prompt) - attn - expert
     compute = (dense + expert / MOE_GEMM_EFFICIENCY) / (peak * eff) + attn / (dev.bf16_peak() * eff)
     compute += prompt * elementwise_bytes_per_token(arch) / dev.bw_bytes_s
+    return compute
+
+
+def prefill_comm_s(dev: DeviceModel, arch: ModelArch, lay: Layout, prompt: int) -> float:
+    """The exposed tensor-parallel and expert traffic of :func:`prefill_device_s` on this layout."""
     comm = 0.0
     tokens = float(prompt)
     if lay.tp > 1:  # every rank of the group waits for each all-reduce of the full activations
@@ -310,7 +320,7 @@ def prefill_device_s(dev: DeviceModel, arch: ModelArch, num: Numerics, lay: Layo
     if arch.moe is not None and lay.dpa > 1:
         msg = tokens / lay.tp * arch.moe.active * arch.hidden * (DISPATCH_BYTES + COMBINE_BYTES)
         comm += lay.tp * moe_layers(arch) * all_to_all_s(dev, msg, lay.tp * lay.dpa) * COMM_EXPOSED
-    return compute + comm
+    return comm
 
 
 def prefill_latency_s(dev: DeviceModel, arch: ModelArch, num: Numerics, lay: Layout, prompt: int) -> float:

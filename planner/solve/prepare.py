@@ -107,6 +107,7 @@ class _Preparer:
         self.shape_memo = ShapeMemo()
         self.layout_memo = LayoutMemo()
         self.peaks_by_part: dict[str, set[str]] = {}
+        self.residency_rules: list[tuple[str, ResidencyRule]] | None = None
 
     # ---- policies in force per period --------------------------------------------------
     def _policies_at(self, period: Period) -> list[Policy]:
@@ -196,7 +197,9 @@ class _Preparer:
         """Bans on serving one job from one offer: residency, per-job exclusions and locations."""
         acc = self.cat.accelerators[offer.accelerator]
         out: list[str] = []
-        for pid, rule in self.rules(0, ResidencyRule):
+        if self.residency_rules is None:  # asked once per job and offer: look the rules up once
+            self.residency_rules = self.rules(0, ResidencyRule)
+        for pid, rule in self.residency_rules:
             if (
                 member.kind in rule.workloads
                 and member.handles_domestic_data
