@@ -165,9 +165,10 @@ def wide_ep_limit(dev: DeviceModel) -> int:
 class ShapeMemo:
     """Work :func:`replica_shapes` shares between setups that differ only in their SLO targets.
 
-    Per layout: memory, prefill and the decode step at every batch the search has tried. Keyed by
-    content (the device's figures, the architecture, every other setup field), so one memo may
-    serve any mix of devices and setups and never returns another setup's numbers.
+    Per layout: memory, prefill, the TPOT at every batch the batch search has tried and the shape
+    at every TPOT target asked for. Keyed by content (the device's figures, the architecture,
+    every other setup field), so one memo may serve any mix of devices and setups and never
+    returns another setup's numbers. Meant for one preparation: it only grows.
     """
 
     def __init__(self) -> None:
@@ -250,7 +251,6 @@ class _Curve:
     """
 
     lay: Layout
-    num: Numerics
     weights: float
     by_memory: int
     cap: int
@@ -318,7 +318,6 @@ def _curve(dev: DeviceModel, s: InferenceSetup, lay: Layout, shared: _SetupCurve
     pre_dev = shared.prefill_compute(dev, s, num) + prefill_comm_s(dev, arch, lay, s.input_tokens)  # prefill_device_s
     return _Curve(
         lay=lay,
-        num=num,
         weights=weights,
         by_memory=by_memory,
         cap=cap,
