@@ -299,7 +299,7 @@ def render(plan: Plan, console: Console, money: Money) -> None:
         Panel(
             f"{head}\nsolver: {status} in {s.solve_time_s:.2f} s "
             f"({s.variables} variables, {s.constraints} constraints, "
-            f"{s.workers} workers, seed {s.seed})",
+            f"{s.workers} worker{'s' if s.workers != 1 else ''}, seed {s.seed})",
             expand=False,
         )
     )

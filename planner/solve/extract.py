@@ -339,7 +339,7 @@ def to_plan(
         workers=result.workers or options.workers,
         seed=options.seed,
         stages=result.stages,
-        variables=len(b.n) + len(b.x) + len(b.y) + len(b.z),
+        variables=len(b.n) + len(b.x) + len(b.y) + len(b.z) + len(b.s),
         constraints=b.constraint_count,
         money_resolution_usd=MONEY_RESOLUTION_USD,
         max_rounding_error_usd=rounding_bound(result.solution) if found else 0.0,

@@ -62,14 +62,19 @@ def _candidate_vars(b: Builder) -> dict[str, list[cp_model.IntVar]]:
 
 
 def _used(sol: dict[str, int], keys: tuple[str, ...]) -> int:
+    """Units bought (``n:`` keys) and blocks or pools used (candidate keys) under one ban."""
+    wanted = set(keys)
     total = 0
     for name, value in sol.items():
-        for key in keys:
-            if key.startswith("n:"):
-                if name == key:
-                    total += value
-            elif name in (f"y:{key}",) or name.startswith((f"x:{key}@", f"z:{key}@")):
-                total += value
+        if not value:
+            continue
+        if name.startswith("n:"):
+            hit = name in wanted
+        elif name.startswith(("x:", "z:")):
+            hit = name[2:].rsplit("@", 1)[0] in wanted
+        else:
+            hit = name.startswith("y:") and name[2:] in wanted
+        total += value if hit else 0
     return total
 
 
