@@ -16,7 +16,8 @@ from planner.solve.builder import Builder
 from planner.solve.families import FAMILIES
 from planner.solve.objective import stages
 from planner.solve.problem import Problem
-from planner.solve.run import SolverOptions, make_solver, variables
+from planner.solve.run import SolverOptions, make_solver
+from planner.solve.run import hint as set_hint
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +74,7 @@ def solve(
         else:
             b.model.minimize(objective)  # type: ignore[arg-type]
     if hint:
-        for name, var in variables(b).items():
-            b.model.add_hint(var, hint.get(name, 0))
+        set_hint(b, hint)
     solver = make_solver(options, options.time_limit_s)
     code = solver.solve(b.model)
     status = _STATUS.get(code, "UNKNOWN")
