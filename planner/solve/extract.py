@@ -69,8 +69,9 @@ def _item(p: Problem, g: Group, t: int, c: Candidate | None, units: int, role: s
     return item
 
 
-def _group_lines(p: Problem, sol: dict[str, int], g: Group, t: int) -> list[LineItem]:
+def _group_lines(p: Problem, figures: measure.Figures, g: Group, t: int) -> list[LineItem]:
     """The group's lines in period t: serving lines, idle units, units on order; costs attached."""
+    sol = figures.sol
     hours = p.periods[t].hours
     bought = measure.new_units(sol, g, t)
     lines: list[tuple[LineItem, Candidate | None]] = []
@@ -81,7 +82,7 @@ def _group_lines(p: Problem, sol: dict[str, int], g: Group, t: int) -> list[Line
                 lines.append((_item(p, g, t, cand, x * cand.block_units, "replicas"), cand))
         elif measure.chosen(sol, cand) and t in cand.periods:
             lines.append((_item(p, g, t, cand, cand.pool_units, "training pool"), cand))
-    available = measure.available(p, sol, g, t)
+    available = figures.available(g, t)
     in_service = sum(li.units for li, c in lines if not (g.mode == "rental" and c is not None and c.pool is not None))
     idle = available - in_service
     if idle > 0:
@@ -89,6 +90,8 @@ def _group_lines(p: Problem, sol: dict[str, int], g: Group, t: int) -> list[Line
     arriving_now = bought if (g.mode == "rental" or g.lag_periods == 0) else 0
     if bought and not arriving_now:
         lines.append((_item(p, g, t, None, bought, "on order"), None))
+    if not lines:  # nothing here in period t
+        return []
     # attribute units: the original fleet first, then earlier purchases, then this period's
     existing_left = g.existing_units
     new_left = arriving_now
@@ -128,11 +131,11 @@ def _group_lines(p: Problem, sol: dict[str, int], g: Group, t: int) -> list[Line
     return [li for li, _ in lines]
 
 
-def line_items(p: Problem, sol: dict[str, int]) -> list[LineItem]:
+def line_items(p: Problem, figures: measure.Figures) -> list[LineItem]:
     items: list[LineItem] = []
     for t in range(len(p.periods)):
         for key in sorted(p.groups):
-            items.extend(_group_lines(p, sol, p.groups[key], t))
+            items.extend(_group_lines(p, figures, p.groups[key], t))
     return items
 
 
@@ -164,13 +167,13 @@ def hedge_lines(p: Problem, sol: dict[str, int]) -> list[HedgeLine]:
     return out
 
 
-def schedule(p: Problem, sol: dict[str, int]) -> list[ScheduleRow]:
+def schedule(p: Problem, figures: measure.Figures) -> list[ScheduleRow]:
     rows = []
     for t, period in enumerate(p.periods):
         for key in sorted(p.groups):
             g = p.groups[key]
-            new = measure.new_units(sol, g, t)
-            avail = measure.available(p, sol, g, t)
+            new = measure.new_units(figures.sol, g, t)
+            avail = figures.available(g, t)
             if new or avail:
                 rows.append(
                     ScheduleRow(
@@ -228,21 +231,20 @@ SHARE_MEASURES = ("devices", "compute", "throughput", "spend")
 
 
 def totals(
-    p: Problem, sol: dict[str, int], items: list[LineItem], catalog: Catalog, measure_name: str | None
+    p: Problem, figures: measure.Figures, items: list[LineItem], catalog: Catalog, measure_name: str | None
 ) -> Totals:
+    sol = figures.sol
     cost = CostLines()
     for li in items:
         cost = cost + li.costs
     last = len(p.periods) - 1
-    peak_t = max(range(len(p.periods)), key=lambda t: measure.power_kw(p, sol, t))
+    peak_t = max(range(len(p.periods)), key=figures.power_kw)
     power_by_site: dict[str, float] = {}
     for g in sorted(p.groups.values(), key=lambda g: (g.site, g.key)):
-        if g.hosted and measure.available(p, sol, g, peak_t):
-            power_by_site[g.site] = (
-                power_by_site.get(g.site, 0.0) + measure.available(p, sol, g, peak_t) * g.power_kw_per_unit
-            )
-    devices = int(measure.measure(p, sol, "devices", None, last))
-    lowest = {m: measure.min_share(p, sol, m) for m in SHARE_MEASURES}
+        if g.hosted and figures.available(g, peak_t):
+            power_by_site[g.site] = power_by_site.get(g.site, 0.0) + figures.available(g, peak_t) * g.power_kw_per_unit
+    devices = int(figures.measure("devices", None, last))
+    lowest = {m: figures.min_share(m) for m in SHARE_MEASURES}
     t = Totals(
         tco_usd=cost.total,
         capex_usd=cost.capex,
@@ -255,11 +257,11 @@ def totals(
         power_kw=sum(power_by_site.values()),
         power_kw_by_site=power_by_site,
         devices=devices,
-        domestic_devices=int(measure.measure(p, sol, "devices", True, last)),
+        domestic_devices=int(figures.measure("devices", True, last)),
         domestic_share=lowest,
         domestic_share_by_period=[
             # spend is a whole-horizon measure: every period shows the same share, computed once
-            {m: lowest["spend"] if m == "spend" else measure.share(p, sol, m, t) for m in SHARE_MEASURES}
+            {m: lowest["spend"] if m == "spend" else figures.share(m, t) for m in SHARE_MEASURES}
             for t in range(len(p.periods))
         ]
         if len(p.periods) > 1
@@ -356,15 +358,16 @@ def to_plan(
         assumptions=list(p.assumptions),
     )
     if found:
-        items = line_items(p, result.solution)
+        figures = measure.Figures(p, result.solution)  # one solution's sums, shared by every section
+        items = line_items(p, figures)
         used = {li.accelerator for li in items}
         plan.warnings = sorted(set(plan.warnings).union(*(p.part_warnings.get(a, set()) for a in used)))
         plan.line_items = items
-        plan.totals = totals(p, result.solution, items, catalog, measure_name)
+        plan.totals = totals(p, figures, items, catalog, measure_name)
         plan.constraints = constraint_rows(result)
         plan.workloads = workload_summaries(p, result.solution, items)
         plan.hedge_allocation = hedge_lines(p, result.solution)
         if len(p.periods) > 1:
-            plan.schedule = schedule(p, result.solution)
+            plan.schedule = schedule(p, figures)
             plan.cash_flow = cash_flow(items, p)
     return plan

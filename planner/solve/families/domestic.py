@@ -81,9 +81,10 @@ def _expression(b: Builder, which: str, f: int, t: int | None) -> cp_model.Linea
         if which in ("devices", "compute"):
             m = g.devices_per_unit if which == "devices" else round(g.devices_per_unit * g.peak_tflops_per_device * 10)
             terms.append(w * m * b.available(key, t))
-            for c in p.candidates_of(key):
-                if c.key in b.y and g.mode == "rental" and t in c.periods:
-                    terms.append(w * m * c.pool_units * b.y[c.key])
+            if g.mode == "rental":  # rented training pools count while they run
+                for c in p.candidates_of(key):
+                    if c.key in b.y and t in c.periods:
+                        terms.append(w * m * c.pool_units * b.y[c.key])
         else:
             for c in p.candidates_of(key):
                 per = math.floor(measure.throughput_per_block(p, c) * RATE_SCALE)
@@ -100,5 +101,4 @@ def _lowest_share(p: Problem, sol: measure.Solution, which: str) -> float:
 
 def _lowest_share_in(p: Problem, sol: measure.Solution, which: str, periods: tuple[int, ...]) -> float:
     """The lowest share over these periods, among those that measure anything."""
-    shares = [measure.share(p, sol, which, t) for t in periods if measure.measure(p, sol, which, None, t) > 0]
-    return min(shares, default=0.0)
+    return measure.Figures(p, sol).min_share_in(which, periods)
