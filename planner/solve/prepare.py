@@ -11,8 +11,9 @@ import dataclasses
 import datetime as dt
 import logging
 import math
-from collections import defaultdict
-from typing import TypeVar
+import threading
+from collections import OrderedDict, defaultdict
+from typing import Generic, TypeVar, cast
 
 from planner.catalog.matching import matches
 from planner.catalog.store import Catalog
@@ -55,6 +56,7 @@ from planner.solve.problem import (
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
+V = TypeVar("V")
 
 HOURS_PER_MONTH = 730.0
 
@@ -83,6 +85,65 @@ def _add_months(start: dt.date, months: float) -> dt.date:
     return start + dt.timedelta(days=months * 30.4375)
 
 
+class _Recent(Generic[V]):
+    """The most recently used results by content key, at most ``size`` of them.
+
+    Keys hold every input of the estimate (device figures, architecture, setup), so a hit is the
+    estimate itself; values are immutable (frozen shapes and pools in tuples). A lock keeps the
+    order consistent if preparations ever run in threads.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[object, ...], V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...]) -> V | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[object, ...], value: V) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+ESTIMATES_KEPT = 1024
+"""Replica-shape and training-pool estimates kept between preparations: a frontier or a
+comparison prepares the same fleet many times with one lever changed, and the estimates are
+most of a preparation's time."""
+_SHAPES: _Recent[tuple[tuple[ReplicaShape, ...], tuple[Infeasible, ...]]] = _Recent(ESTIMATES_KEPT)
+_POOLS: _Recent[TrainingPool | TrainingInfeasible] = _Recent(ESTIMATES_KEPT)
+
+
+def _replica_shapes(
+    dev: DeviceModel, setup: InferenceSetup, content: tuple[object, ...], memo: ShapeMemo
+) -> tuple[tuple[ReplicaShape, ...], tuple[Infeasible, ...]]:
+    """:func:`replica_shapes` (best per device and the smallest), from an earlier preparation if any."""
+    found = _SHAPES.get(content)
+    if found is None:
+        shapes, bad = replica_shapes(dev, setup, keep=1, memo=memo)
+        found = (tuple(shapes), tuple(bad))
+        _SHAPES.put(content, found)
+    return found
+
+
+def _size_pool(
+    dev: DeviceModel, setup: TrainingSetup, unit_devices: int, content: tuple[object, ...], memo: LayoutMemo
+) -> TrainingPool | TrainingInfeasible:
+    """:func:`size_pool` for one purchase unit, from an earlier preparation if any."""
+    found = _POOLS.get(content)
+    if found is None:
+        found = size_pool(dev, setup, unit_devices, None, memo=memo)
+        _POOLS.put(content, found)
+    return found
+
+
 class _Preparer:
     def __init__(self, rf: ResolvedFleet, catalog: Catalog) -> None:
         self.rf = rf
@@ -98,16 +159,17 @@ class _Preparer:
         self.problem = Problem(objective=self.f.objective, periods=periods, jobs={}, groups={}, candidates={})
         self.T = range(len(periods))
         self.active = [self._policies_at(p) for p in periods]
-        self.shape_cache: dict[tuple[str, str, str], list[ReplicaShape]] = {}
+        self.shape_cache: dict[tuple[str, str, str], tuple[ReplicaShape, ...]] = {}
         # Estimates by content, not by job name: jobs with the same model, numerics, tokens and
-        # SLO (or the same training run) on the same device share one computation.
-        self.shapes_by_content: dict[tuple[object, ...], tuple[list[ReplicaShape], list[Infeasible]]] = {}
+        # SLO (or the same training run) on the same device share one computation (and _SHAPES,
+        # _POOLS keep the most recent ones for the next preparation).
+        self.shapes_by_content: dict[tuple[object, ...], tuple[tuple[ReplicaShape, ...], tuple[Infeasible, ...]]] = {}
         self.pools_by_content: dict[tuple[object, ...], TrainingPool | TrainingInfeasible] = {}
         self.arch_keys: dict[str, str] = {}
         self.shape_memo = ShapeMemo()
         self.layout_memo = LayoutMemo()
         self.peaks_by_part: dict[str, set[str]] = {}
-        self.residency_rules: list[tuple[str, ResidencyRule]] | None = None
+        self.rules_by_kind: dict[tuple[int, type], tuple[tuple[str, object], ...]] = {}
 
     # ---- policies in force per period --------------------------------------------------
     def _policies_at(self, period: Period) -> list[Policy]:
@@ -134,8 +196,13 @@ class _Preparer:
                 value = getattr(event, attr)
         return value
 
-    def rules(self, t: int, kind: type[R]) -> list[tuple[str, R]]:
-        return [(p.id, r) for p in self.active[t] for r in p.rules if isinstance(r, kind)]
+    def rules(self, t: int, kind: type[R]) -> tuple[tuple[str, R], ...]:
+        """(policy id, rule) of one kind in force in period t; asked for per group and period, found once."""
+        found = self.rules_by_kind.get((t, kind))
+        if found is None:
+            found = tuple((p.id, r) for p in self.active[t] for r in p.rules if isinstance(r, kind))
+            self.rules_by_kind[(t, kind)] = found
+        return cast("tuple[tuple[str, R], ...]", found)
 
     def policy_ids(self, t: int) -> set[str]:
         return {p.id for p in self.active[t]}
@@ -197,9 +264,7 @@ class _Preparer:
         """Bans on serving one job from one offer: residency, per-job exclusions and locations."""
         acc = self.cat.accelerators[offer.accelerator]
         out: list[str] = []
-        if self.residency_rules is None:  # asked once per job and offer: look the rules up once
-            self.residency_rules = self.rules(0, ResidencyRule)
-        for pid, rule in self.residency_rules:
+        for pid, rule in self.rules(0, ResidencyRule):
             if (
                 member.kind in rule.workloads
                 and member.handles_domestic_data
@@ -421,7 +486,7 @@ class _Preparer:
                 )
                 content = (dev.figures_key(), self.arch_key(m.name), _setup_key(setup))
                 if content not in self.shapes_by_content:
-                    self.shapes_by_content[content] = replica_shapes(dev, setup, keep=1, memo=self.shape_memo)
+                    self.shapes_by_content[content] = _replica_shapes(dev, setup, content, self.shape_memo)
                 shapes, bad = self.shapes_by_content[content]
                 self.shape_cache[cache_key] = shapes
                 if not shapes:
@@ -449,8 +514,8 @@ class _Preparer:
         setup_t = TrainingSetup(arch, m.tokens_b * 1e9, m.seq_len, m.deadline_days, precision)
         pool_key = (dev.figures_key(), self.arch_key(m.name), _setup_key(setup_t), group.devices_per_unit)
         if pool_key not in self.pools_by_content:
-            self.pools_by_content[pool_key] = size_pool(
-                dev, setup_t, group.devices_per_unit, None, memo=self.layout_memo
+            self.pools_by_content[pool_key] = _size_pool(
+                dev, setup_t, group.devices_per_unit, pool_key, self.layout_memo
             )
         pool = self.pools_by_content[pool_key]
         if isinstance(pool, TrainingInfeasible):
