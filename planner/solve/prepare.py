@@ -159,6 +159,10 @@ class _Preparer:
         self.problem = Problem(objective=self.f.objective, periods=periods, jobs={}, groups={}, candidates={})
         self.T = range(len(periods))
         self.active = [self._policies_at(p) for p in periods]
+        # what a unit's price depends on per period besides its price trend: policies in force, levy rate
+        self.money_terms = [
+            (tuple(p.id for p in self.active[t]), self._event_value(periods[t], "levy_rate")) for t in self.T
+        ]
         self.shape_cache: dict[tuple[str, str, str], tuple[ReplicaShape, ...]] = {}
         # Estimates by content, not by job name: jobs with the same model, numerics, tokens and
         # SLO (or the same training run) on the same device share one computation (and _SHAPES,
@@ -309,36 +313,18 @@ class _Preparer:
         energy: list[float] = []
         esub: list[float] = []
         rental: list[float] = []
-        for t, period in enumerate(self.problem.periods):
+        # periods with the same price factor, policies and levy rate cost the same: work it out once
+        by_terms: dict[tuple[object, ...], tuple[float, float, float, float, float]] = {}
+        for t in self.T:
             factor = self.price_factor(offer, site, t)
             if offer.mode == "purchase":
-                base = self.usd(price, offer.price.currency) * factor
-                over = offer.server_overhead.cost
-                over_usd = self.usd(over.value, over.currency) if over is not None and over.value is not None else 0.0
-                rate_override = self._event_value(period, "levy_rate")
-                levy = sum(
-                    (rate_override if rate_override is not None else r.rate) * r.pass_through * base
-                    for _, r in self.rules(t, LevyRule)
-                    if self.match(r.match, offer, site)
-                )
-                subsidy = sum(
-                    r.fraction * base for _, r in self.rules(t, PurchaseSubsidyRule) if self.match(r.match, offer, site)
-                )
-                lines.append(CostLines(capex=base + over_usd, levy=levy, subsidy=min(subsidy, base)))
+                key = (factor, *self.money_terms[t])
+                if key not in by_terms:
+                    by_terms[key] = self.purchase_money(offer, site, t, factor, kw)
+                capex, levy, subsidy, e_h, frac = by_terms[key]
+                lines.append(CostLines(capex=capex, levy=levy, subsidy=subsidy))
                 rental.append(0.0)
-                ep = site_obj.electricity_price
-                e_h = 0.0
-                if ep is not None and ep.value is not None:
-                    e_h = kw * self.f.energy_load_factor * self.usd(ep.value, ep.currency)
                 energy.append(e_h)
-                frac = max(
-                    (
-                        r.fraction
-                        for _, r in self.rules(t, ElectricitySubsidyRule)
-                        if site in r.sites and self.match(r.match, offer, site)
-                    ),
-                    default=0.0,
-                )
                 esub.append(e_h * frac)
             else:
                 lines.append(CostLines())
@@ -350,6 +336,36 @@ class _Preparer:
         ):
             self.problem.warnings.append(f"site {site}: no electricity price; energy counted as zero")
         return lines, kw, energy, esub, rental
+
+    def purchase_money(
+        self, offer: Offer, site: str, t: int, factor: float, kw: float
+    ) -> tuple[float, float, float, float, float]:
+        """One unit bought in period t: capex, levy, subsidy; energy per hour and its subsidised share."""
+        base = self.usd(offer.price.value or 0.0, offer.price.currency) * factor
+        over = offer.server_overhead.cost
+        over_usd = self.usd(over.value, over.currency) if over is not None and over.value is not None else 0.0
+        rate_override = self._event_value(self.problem.periods[t], "levy_rate")
+        levy = sum(
+            (rate_override if rate_override is not None else r.rate) * r.pass_through * base
+            for _, r in self.rules(t, LevyRule)
+            if self.match(r.match, offer, site)
+        )
+        subsidy = sum(
+            r.fraction * base for _, r in self.rules(t, PurchaseSubsidyRule) if self.match(r.match, offer, site)
+        )
+        ep = self.cat.sites[site].electricity_price
+        e_h = 0.0
+        if ep is not None and ep.value is not None:
+            e_h = kw * self.f.energy_load_factor * self.usd(ep.value, ep.currency)
+        frac = max(
+            (
+                r.fraction
+                for _, r in self.rules(t, ElectricitySubsidyRule)
+                if site in r.sites and self.match(r.match, offer, site)
+            ),
+            default=0.0,
+        )
+        return base + over_usd, levy, min(subsidy, base), e_h, frac
 
     def lag(self, offer: Offer) -> int:
         """Whole periods between ordering and serving: lead time rounded to the nearest period."""
