@@ -168,6 +168,8 @@ class Figures:
         by_period = self._available.get(g.key)
         if by_period is None:
             by_period = self._available[g.key] = self._available_by_period(g)
+        if not 0 <= t < len(by_period):  # a negative index would silently read the last period
+            raise IndexError(f"period {t} is outside the plan's {len(by_period)} periods")
         return by_period[t]
 
     def _available_by_period(self, g: Group) -> tuple[int, ...]:
