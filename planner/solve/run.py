@@ -121,18 +121,40 @@ def hint(b: Builder, solution: dict[str, int]) -> None:
     """Start the search from a per-site solution (pooled where the model pools)."""
     values = site_pool.collapse(b.pools, solution, len(b.problem.periods)) if b.pools else solution
     b.model.clear_hints()
-    for name, v in variables(b).items():
-        b.model.add_hint(v, values.get(name, 0))
+    by_name = variables(b)
+    hints = b.model.proto.solution_hint  # filled in bulk: add_hint per variable is slow on big models
+    hints.vars.extend(v.index for v in by_name.values())
+    hints.values.extend(values.get(name, 0) for name in by_name)
 
 
-def solve_problem(problem: Problem, options: SolverOptions, start_from: dict[str, int] | None = None) -> SolveResult:
-    """Stage 1 decides status and objective; later stages only break ties within it."""
+@dataclass(frozen=True)
+class Incumbent:
+    """A plan already in hand (per-site names) and its stage-1 objective value, to be beaten."""
+
+    value: int
+    solution: dict[str, int]
+
+
+def solve_problem(
+    problem: Problem,
+    options: SolverOptions,
+    start_from: dict[str, int] | None = None,
+    tie_breaks: bool = True,
+    incumbent: Incumbent | None = None,
+) -> SolveResult:
+    """Stage 1 decides status and objective; later stages only break ties within it (skipped
+    without ``tie_breaks``, for a plan that is only a starting point).
+
+    With an ``incumbent`` (a minimising stage 1 only), stage 1 searches only for strictly
+    cheaper plans: the cutoff prunes, and the search is not pulled towards the incumbent as a
+    hint would pull it. If none is found the incumbent stands — proven optimal when the search
+    shows none exists."""
     start = time.perf_counter()
     interrupt.reset()
     overflow.check_problem(problem)  # absurd numbers: a clear refusal, not a crash while building
     b = build(problem, compact=True)
     model = b.model
-    plan_stages = stages(b)
+    plan_stages = stages(b) if tie_breaks else stages(b)[:1]
     searching = search_options(b, options)
     solution: dict[str, int] = {}
     status = "NO_SOLUTION"
@@ -149,6 +171,9 @@ def solve_problem(problem: Problem, options: SolverOptions, start_from: dict[str
         warm = solution or (start_from or {} if index == 0 else {})
         if warm:
             hint(b, warm)
+        cutoff = incumbent if index == 0 and not stage.maximize else None
+        if cutoff is not None:
+            _objective_below(model, cutoff.value)
         left = options.time_limit_s - (time.perf_counter() - start)
         if index > 0 and left <= 0.01:
             log.info("time limit reached before tie-break stage %s; keeping the plan found", stage.name)
@@ -167,16 +192,25 @@ def solve_problem(problem: Problem, options: SolverOptions, start_from: dict[str
         solve_time += solver.wall_time
         name = _STATUS.get(code, "NO_SOLUTION")
         log.info("stage %s: %s in %.3fs", stage.name, name, solver.wall_time)
-        if index == 0:
+        if cutoff is not None and name in ("INFEASIBLE", "NO_SOLUTION"):
+            # nothing cheaper found: the incumbent stands, optimal if nothing cheaper exists
+            status = "OPTIMAL" if name == "INFEASIBLE" else "FEASIBLE"
+            objective_value = float(cutoff.value)
+            bound = objective_value if name == "INFEASIBLE" else min(solver.best_objective_bound, objective_value)
+            solution, value = dict(cutoff.solution), cutoff.value
+            log.info("stage %s: kept the plan in hand (%s)", stage.name, status)
+            name = status
+        elif index == 0:
             status = name
             if name not in ("OPTIMAL", "FEASIBLE"):
                 break
             objective_value = solver.objective_value
             bound = solver.best_objective_bound
+            solution, value = _values(b, solver), round(solver.objective_value)
         elif name not in ("OPTIMAL", "FEASIBLE"):
             break
-        solution = _values(b, solver)
-        value = round(solver.objective_value)
+        else:
+            solution, value = _values(b, solver), round(solver.objective_value)
         stage_values[stage.name] = float(value)
         done.append(stage.name if name == "OPTIMAL" or index == 0 else f"{stage.name} (stopped at its time share)")
         # hold this stage at what was reached before optimising the next one
@@ -199,3 +233,10 @@ def solve_problem(problem: Problem, options: SolverOptions, start_from: dict[str
         stage_values=stage_values,
         workers=searching.workers,
     )
+
+
+def _objective_below(model: cp_model.CpModel, value: int) -> None:
+    """Only plans whose (minimised) objective is below ``value`` are feasible."""
+    objective = model.proto.objective
+    objective.domain.clear()
+    objective.domain.extend([-(2**62), value - 1 - round(objective.offset)])

@@ -1,9 +1,10 @@
-"""How a prepared problem is solved: reduce exactly where possible, then solve.
+"""How a prepared problem is solved: a quick shortlist plan, then reduce exactly, then solve.
 
-First the model without dominated offer-sites (planner.solve.dominance); if its optimum is
-provably optimal for the full model, that is the answer. Otherwise — the reduced model is
-infeasible, not proven optimal, or a power cap could bind — the full model is solved, starting
-from the reduced solution.
+Large fleets over several periods first get a plan from the shortlist model (each job's few
+cheapest layouts, planner.solve.shortlist) as the starting point. Then the model without
+dominated offer-sites (planner.solve.dominance); if its optimum is provably optimal for the
+full model, that is the answer. Otherwise — the reduced model is infeasible, not proven
+optimal, or a power cap could bind — the full model is solved, starting from the best plan so far.
 """
 
 from __future__ import annotations
@@ -12,15 +13,19 @@ import logging
 import time
 from dataclasses import replace
 
+from planner.solve import shortlist
 from planner.solve.builder import Builder
 from planner.solve.dominance import dominated_sites, reduced, reduction_is_exact
 from planner.solve.problem import Problem
-from planner.solve.run import SolveResult, SolverOptions, solve_problem
+from planner.solve.run import Incumbent, SolveResult, SolverOptions, solve_problem
 
 log = logging.getLogger(__name__)
 
 REDUCED_SHARE = 0.7
 """Share of the time limit the reduced model may use before the full model gets the rest."""
+SHORTLIST_SHARES = {1: (0.35,), 2: (0.1, 0.25)}
+"""Share of the time limit each shortlist model may use, by how many are solved (see
+shortlist.widths): one alone gets more, as it is the large case."""
 
 
 def _unit_costs(p: Problem) -> dict[str, list[float]]:
@@ -32,12 +37,26 @@ def solve(problem: Problem, options: SolverOptions) -> tuple[Problem, SolveResul
     """Solve, returning the problem the result refers to (the reduced one when that was exact).
 
     Status, objective and bound then hold for the full model too: see reduction_is_exact."""
-    dropped = dominated_sites(problem)
-    if not dropped:
-        return problem, solve_problem(problem, options)
     start = time.perf_counter()
-    small = reduced(problem, dropped)
-    first = solve_problem(small, replace(options, time_limit_s=options.time_limit_s * REDUCED_SHARE))
+    dropped = dominated_sites(problem)
+    small = reduced(problem, dropped) if dropped else problem
+    quick, spent = _shortlist_plan(small, options)
+    if quick is not None and quick.interrupted:  # Ctrl-C: keep that plan; its bound says nothing here
+        quick.best_bound = None
+        return quick.builder.problem, quick
+    options = replace(options, time_limit_s=max(options.time_limit_s - (time.perf_counter() - start), 0.05))
+    incumbent = None
+    if quick is not None and quick.objective_value is not None:
+        incumbent = Incumbent(round(quick.objective_value), quick.solution)
+    if not dropped:
+        result = solve_problem(problem, options, incumbent=incumbent)
+        result.solve_time_s += spent
+        return problem, result
+    start = time.perf_counter()
+    first = solve_problem(
+        small, replace(options, time_limit_s=options.time_limit_s * REDUCED_SHARE), incumbent=incumbent
+    )
+    first.solve_time_s += spent
     found = first.status in ("OPTIMAL", "FEASIBLE") and first.objective_value is not None
     if first.interrupted:  # Ctrl-C: keep what the search found, start nothing new
         return small, first
@@ -51,3 +70,35 @@ def solve(problem: Problem, options: SolverOptions) -> tuple[Problem, SolveResul
     full = solve_problem(problem, replace(options, time_limit_s=max(left, 0.05)), start_from=first.solution)
     full.solve_time_s += first.solve_time_s
     return problem, full
+
+
+def _shortlist_plan(problem: Problem, options: SolverOptions) -> tuple[SolveResult | None, float]:
+    """The best plan of the shortlist models, narrowest first, each searching only for plans
+    cheaper than the last (None when none applies or finds a plan); and the solver seconds."""
+    best: SolveResult | None = None
+    spent = 0.0
+    widths = shortlist.widths(problem) if shortlist.applies(problem) else ()
+    for k, share in zip(widths, SHORTLIST_SHARES.get(len(widths), ()), strict=False):
+        small = shortlist.shortlist(problem, k)
+        if small is None:
+            break
+        incumbent = None
+        if best is not None and best.objective_value is not None:
+            incumbent = Incumbent(round(best.objective_value), best.solution)
+        result = solve_problem(
+            small, replace(options, time_limit_s=options.time_limit_s * share), tie_breaks=False, incumbent=incumbent
+        )
+        spent += result.solve_time_s
+        log.info(
+            "shortlist model, %d layout(s) per job and origin (%d of %d candidates): %s %s",
+            k,
+            len(small.candidates),
+            len(problem.candidates),
+            result.status,
+            f"{result.objective_value:.0f} USD" if result.objective_value is not None else "(no plan)",
+        )
+        if result.status in ("OPTIMAL", "FEASIBLE") or (best is None and result.interrupted):
+            best = result
+        if result.interrupted:
+            break
+    return best, spent
