@@ -101,6 +101,8 @@ def plan(
         out.warnings.append(f"no plan found in the time limit of {time_limit_s:g} s: rerun with a longer time limit")
     if result.interrupted:  # Ctrl-C: return what was found, start no further solves
         out.warnings.append("interrupted (Ctrl-C): the best plan found so far, not proven optimal")
+        if result.best_bound is None and result.status in ("OPTIMAL", "FEASIBLE"):
+            out.warnings.append("interrupted before the full model was searched: no bound on the gap to the optimum")
         explain_infeasible = why = False
     if result.status == "INFEASIBLE" and explain_infeasible:
         from planner.solve.edits import Inputs

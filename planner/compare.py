@@ -21,6 +21,7 @@ from planner.models.fleet import Fleet
 from planner.models.plan import LineItem, Plan
 from planner.models.workload import Workload
 from planner.scenarios import Applied, Scenario, apply_scenario, builtin_options, check_names, load_scenarios
+from planner.solve import interrupt
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -214,8 +215,19 @@ def _scenario_list(scenarios: Iterable[Scenario | str | os.PathLike[str]] | None
     return found
 
 
+INTERRUPTED = "not solved: interrupted (Ctrl-C) before its turn"
+
+
+def skipped(scenario: Scenario, source: str = "built-in") -> Option:
+    """An option left unsolved because Ctrl-C stopped the run."""
+    return Option(scenario.name, scenario.description or scenario.name, source, None, INTERRUPTED)
+
+
 def solve_option(scenario: Scenario, applied: Applied, settings: SolverSettings, source: str = "built-in") -> Option:
-    """Solve one posed scenario; an option that cannot be posed keeps the reason."""
+    """Solve one posed scenario; an option that cannot be posed keeps the reason. After a
+    Ctrl-C (see planner.solve.interrupt) nothing more is solved."""
+    if interrupt.requested():
+        return skipped(scenario, source)
     description = scenario.description or scenario.name
     if applied.workload is None or applied.catalog is None:
         return Option(scenario.name, description, source, None, applied.reason)
@@ -246,8 +258,9 @@ def compare_plans(
     settings: SolverSettings = {"time_limit_s": time_limit_s, "workers": workers, "seed": seed}
     posed_all = [apply_scenario(workload, catalog, s) for s, _ in todo]  # bad scenarios fail before any solve
     options: list[Option] = []
+    interrupt.reset()
     for i, ((scenario, source), applied) in enumerate(zip(todo, posed_all, strict=True)):
-        options.append(solve_option(scenario, applied, settings, source))
+        options.append(solve_option(scenario, applied, settings, source))  # after a Ctrl-C: skipped
         if progress is not None:
             progress(i + 1, len(todo), scenario.name)
     share = workload.constraints.domestic_share

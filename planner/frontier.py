@@ -20,6 +20,7 @@ import math
 import os
 import re
 from collections.abc import Iterable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ from planner.models.fleet import Fleet
 from planner.models.plan import Plan
 from planner.models.workload import Constraints, Workload
 from planner.scenarios import Applied, PriceChange, Scenario, apply_scenario, check_workload_path
+from planner.solve import interrupt
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -187,6 +189,10 @@ def _still_optimal(sweep: Sweep, plan: Plan | None, value: float, workload: Work
     return False
 
 
+PARALLEL_POINTS = min(4, os.cpu_count() or 1)
+"""Points solved at once when each search uses one thread (see planner.solve.run)."""
+
+
 def _solve_points(
     sweep: Sweep,
     scenarios: list[Scenario],
@@ -196,7 +202,11 @@ def _solve_points(
     settings: dict[str, Any],
     progress: Progress | None,
 ) -> list[Option]:
-    """Solve every point; along a tightening limit, reuse an optimum that already meets the next value."""
+    """Solve every point; along a tightening limit, reuse an optimum that already meets the next value.
+
+    Once reuse cannot apply (it needs one-period plans) and a point's search ran on one thread,
+    the remaining points are solved side by side: each search is deterministic, so the plans are
+    the same as one at a time. A Ctrl-C stops every search and leaves later points unsolved."""
     direction = TIGHTENS.get(sweep.path or "", 0)
     order = (
         sorted(range(len(scenarios)), key=lambda i: direction * sweep.values[i])
@@ -205,17 +215,37 @@ def _solve_points(
     )
     out: dict[int, Option] = {}
     last: Option | None = None
-    for done, i in enumerate(order, start=1):
+    interrupt.reset()
+    while order and not _side_by_side(last, direction):
+        i = order.pop(0)
         scenario, value = scenarios[i], sweep.values[i]
         if direction and last is not None and _still_optimal(sweep, last.plan, value, workload, catalog):
             log.info("%s: the optimum at a looser limit already meets it; no solve", scenario.name)
             out[i] = Option(scenario.name, scenario.description or scenario.name, last.source, last.plan)
         else:
-            out[i] = solve_option(scenario, posed[i], settings)
+            out[i] = solve_option(scenario, posed[i], settings)  # after a Ctrl-C: skipped
             last = out[i]
         if progress is not None:
-            progress(done, len(order), scenario.name)
+            progress(len(out), len(scenarios), scenario.name)
+    if order:
+        with interrupt.guard(), ThreadPoolExecutor(PARALLEL_POINTS, thread_name_prefix="frontier") as pool:
+            running = {pool.submit(solve_option, scenarios[i], posed[i], settings): i for i in order}
+            while running:
+                finished, _ = wait(running, timeout=0.05, return_when=FIRST_COMPLETED)  # Ctrl-C is seen between waits
+                for future in sorted(finished, key=lambda f: running[f]):
+                    i = running.pop(future)
+                    out[i] = future.result()
+                    if progress is not None:
+                        progress(len(out), len(scenarios), scenarios[i].name)
     return [out[i] for i in range(len(scenarios))]
+
+
+def _side_by_side(last: Option | None, direction: int) -> bool:
+    """The remaining points may be solved at once: no reuse possible, one thread per search."""
+    plan = last.plan if last is not None else None
+    if plan is None or PARALLEL_POINTS < 2 or interrupt.requested():
+        return False
+    return (direction == 0 or plan.periods > 1) and plan.solver.workers == 1
 
 
 def frontier(

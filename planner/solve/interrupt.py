@@ -6,6 +6,10 @@ worker thread while the main thread waits in short joins; a SIGINT handler, inst
 the duration of one solve and only in the main thread, calls ``solver.stop_search()``. CP-SAT
 then returns at once with its best solution (status FEASIBLE, with its bound and gap) or none,
 and :func:`requested` tells the caller the run was cut short, so no further stage is started.
+
+Several plans solved at once in worker threads (a frontier's points): the main thread holds
+:func:`guard` while it waits; Ctrl-C then stops every running search, searches started later
+return at once, and :func:`requested` stays true for the whole batch.
 """
 
 from __future__ import annotations
@@ -13,18 +17,67 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
+from typing import TYPE_CHECKING
 
-from ortools.sat.python import cp_model
+if TYPE_CHECKING:  # importing this module must not load OR-Tools (callers that never solve use it)
+    from ortools.sat.python import cp_model
 
 log = logging.getLogger(__name__)
 
 _requested = threading.Event()
+_lock = threading.Lock()
+_running: set[cp_model.CpSolver] = set()
+"""Searches in worker threads, stopped together by a Ctrl-C under :func:`guard`."""
+_guards = 0
 
 
 def reset() -> None:
-    """Forget an earlier Ctrl-C (at the start of each solve of a problem)."""
+    """Forget an earlier Ctrl-C (at the start of each solve of a problem), except inside a
+    :func:`guard`, where one Ctrl-C stops the whole batch."""
+    if _guards == 0:
+        _requested.clear()
+
+
+def _stop_all() -> None:
+    if not _requested.is_set():
+        log.warning("interrupted: stopping the search and keeping the best plan found so far")
+    _requested.set()
+    with _lock:
+        for solver in _running:
+            solver.stop_search()
+
+
+@contextmanager
+def guard() -> Iterator[None]:
+    """While the main thread waits on searches in worker threads: Ctrl-C stops them all."""
+    global _guards
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
     _requested.clear()
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: _stop_all())
+    _guards += 1
+    try:
+        yield
+    finally:
+        _guards -= 1
+        signal.signal(signal.SIGINT, previous)
+
+
+def _solve_in_worker(solver: cp_model.CpSolver, model: cp_model.CpModel) -> int:
+    solver.parameters.catch_sigint_signal = False  # the main thread's guard handles Ctrl-C
+    with _lock:
+        _running.add(solver)
+        if _requested.is_set():  # Ctrl-C came before this search started: do not search
+            solver.parameters.max_time_in_seconds = 0.0
+    try:
+        return int(solver.solve(model))
+    finally:
+        with _lock:
+            _running.discard(solver)
 
 
 def requested() -> bool:
@@ -35,7 +88,7 @@ def requested() -> bool:
 def solve(solver: cp_model.CpSolver, model: cp_model.CpModel) -> int:
     """``solver.solve(model)``, stoppable with Ctrl-C; returns CP-SAT's status code."""
     if threading.current_thread() is not threading.main_thread():
-        return int(solver.solve(model))
+        return _solve_in_worker(solver, model)
     # CP-SAT's own C++ SIGINT handler would race ours (and can abort the process): use ours only
     solver.parameters.catch_sigint_signal = False
     outcome: dict[str, int] = {}
@@ -48,9 +101,7 @@ def solve(solver: cp_model.CpSolver, model: cp_model.CpModel) -> int:
             failure.append(exc)
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        if not _requested.is_set():
-            log.warning("interrupted: stopping the search and keeping the best plan found so far")
-        _requested.set()
+        _stop_all()
         solver.stop_search()
 
     log.info("searching; Ctrl-C stops the search and keeps the best plan found so far")

@@ -43,6 +43,7 @@ def solve(problem: Problem, options: SolverOptions) -> tuple[Problem, SolveResul
     quick, spent = _shortlist_plan(small, options)
     if quick is not None and quick.interrupted:  # Ctrl-C: keep that plan; its bound says nothing here
         quick.best_bound = None
+        quick.status = "FEASIBLE" if quick.status == "OPTIMAL" else quick.status
         return quick.builder.problem, quick
     options = replace(options, time_limit_s=max(options.time_limit_s - (time.perf_counter() - start), 0.05))
     incumbent = None
@@ -97,8 +98,9 @@ def _shortlist_plan(problem: Problem, options: SolverOptions) -> tuple[SolveResu
             result.status,
             f"{result.objective_value:.0f} USD" if result.objective_value is not None else "(no plan)",
         )
-        if result.status in ("OPTIMAL", "FEASIBLE") or (best is None and result.interrupted):
+        if best is None or result.status in ("OPTIMAL", "FEASIBLE"):
             best = result
         if result.interrupted:
+            best.interrupted = True  # Ctrl-C: the plan in hand is the answer
             break
-    return best, spent
+    return (best if best is not None and (best.interrupted or best.status in ("OPTIMAL", "FEASIBLE")) else None), spent
