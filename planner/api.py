@@ -11,7 +11,7 @@ from planner.catalog.store import Catalog, load_catalog
 from planner.catalog.workload_file import as_fleet, load_workload
 from planner.errors import VerificationError
 from planner.models.fleet import Fleet
-from planner.models.plan import Plan
+from planner.models.plan import NO_BOUND_WARNING, Plan
 from planner.models.workload import Workload
 from planner.verify import verify
 
@@ -102,7 +102,7 @@ def plan(
     if result.interrupted:  # Ctrl-C: return what was found, start no further solves
         out.warnings.append("interrupted (Ctrl-C): the best plan found so far, not proven optimal")
         if result.best_bound is None and result.status in ("OPTIMAL", "FEASIBLE"):
-            out.warnings.append("interrupted before the full model was searched: no bound on the gap to the optimum")
+            out.warnings.append(NO_BOUND_WARNING)
         explain_infeasible = why = False
     if result.status == "INFEASIBLE" and explain_infeasible:
         from planner.solve.edits import Inputs

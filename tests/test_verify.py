@@ -20,7 +20,7 @@ import planner
 from planner.catalog.store import Catalog
 from planner.cli import plan_cmd  # noqa: F401 - registers commands
 from planner.cli.app import app
-from planner.models.plan import LineItem, Plan
+from planner.models.plan import NO_BOUND_WARNING, LineItem, Plan
 from planner.verify import verify
 from tests.conftest import MINI, serving, training
 
@@ -280,6 +280,14 @@ def test_a_misstated_figure_is_caught(name: str, bases: dict[str, Base]) -> None
     failures = verify(bad, base.workload, base.cat)
     assert failures, f"{name}: the verifier missed it"
     assert any(words in f for f in failures), f"{name}: {failures}"
+
+
+def test_no_gap_passes_only_when_the_plan_says_the_run_was_cut_short(bases: dict[str, Base]) -> None:
+    base = bases["foreign"]
+    plan = base.plan.model_copy(deep=True)
+    feasible_without_gap(plan)
+    plan.warnings.append(NO_BOUND_WARNING)
+    assert not [f for f in verify(plan, base.workload, base.cat) if "gap" in f]
 
 
 def _with(data: dict[str, Any], **constraints: Any) -> dict[str, Any]:

@@ -169,6 +169,11 @@ class ConstraintRow(Out):
     binding: bool
 
 
+NO_BOUND_WARNING = "interrupted before the full model was searched: no bound on the gap to the optimum"
+"""The one case a FEASIBLE plan has no gap: Ctrl-C stopped the run while only a shortlist model
+(planner.solve.shortlist) had been searched, whose bound says nothing about the full model."""
+
+
 class SolverInfo(Out):
     status: Status
     objective: str

@@ -159,7 +159,9 @@ def solve_problem(
     b = build(problem, compact=True)
     model = b.model
     plan_stages = stages(b) if tie_breaks else stages(b)[:1]
-    searching = search_options(b, options)
+    # searching only below a plan in hand is mostly proving a bound: one deterministic worker
+    # with the full LP does that best (200 x 12, 10.6 s: 76.3M; four workers on two cores 73.2M)
+    searching = search_options(b, options) if incumbent is None else replace(options, workers=1)
     solution: dict[str, int] = {}
     status = "NO_SOLUTION"
     objective_value: float | None = None

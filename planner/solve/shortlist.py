@@ -1,19 +1,22 @@
-"""A shortlist model: each workload may use only its few cheapest layouts, to find a good plan fast.
+"""Shortlist models: each workload may use only its cheapest layouts, to find a good plan fast.
 
 On fleets of many workloads over many periods CP-SAT's first plans on the full model are poor:
 every job needs only a few whole blocks, so the LP relaxation guides the search badly, and the
 choices multiply with jobs × layouts × periods. Most layouts are never worth it. Ranked alone,
-a job's cheapest layouts of domestic parts and its cheapest of foreign parts nearly always
-include what the optimum uses, and the shortlist model over them (the same constraints, fewer
-candidates) is small enough to solve well in a few seconds.
+a job's cheapest layouts of domestic parts and of foreign parts nearly always include what the
+optimum uses, and a model over them (the same constraints, fewer candidates) is small enough
+to solve well in seconds. Two passes: first only each job's cheapest layout per origin, then
+also those within 30 % of it (the close calls, where rounding to whole blocks decides).
 
 A layout here is a class: (job, offer, shape), at every site of the offer, so site pooling
 still applies. Its standalone cost is what serving the job's demand with that layout alone
 would cost over the horizon: whole blocks each period, units bought once and kept (or rented
 each period), and their running cost. Training pools are ranked by pool cost.
 
-Every plan of the shortlist is a plan of the full model. It is only a starting point: the full
-model is solved next from it, and only the full model's bound is reported.
+Every plan of a shortlist is a plan of the full model. It is only a starting point: the full
+model is solved next, searching only for cheaper plans, and only its bound is reported.
+Measured on the bench fleets (30 s): 50 x 12 reaches 21.4M where one layout per origin gives
+22.3M and two per origin 21.8-21.9M; 200 x 12 reaches 78.4M instead of 80.1M.
 """
 
 from __future__ import annotations
@@ -27,17 +30,12 @@ from planner.solve.problem import Candidate, Problem
 
 MIN_JOBS = 10
 """Fewer workloads solve well on the full model directly."""
-WIDE_UP_TO = 1000
-"""Jobs × periods up to which a second, wider shortlist (two layouts per origin) follows the
-first (one per origin); above it the wider model is too slow to help."""
+PASSES = (1.0, 1.3)
+"""Each pass keeps, per job and origin, the layouts costing at most this multiple of the
+cheapest (1.0: the cheapest alone)."""
 
 Layout = tuple[str, str, str]
 """(job, offer, shape) — the same layout at each of the offer's sites."""
-
-
-def widths(p: Problem) -> tuple[int, ...]:
-    """Layouts kept per job and origin (domestic, foreign), one shortlist model per entry."""
-    return (1, 2) if len(p.jobs) * len(p.periods) <= WIDE_UP_TO else (1,)
 
 
 def applies(p: Problem) -> bool:
@@ -45,9 +43,10 @@ def applies(p: Problem) -> bool:
     return len(p.jobs) >= MIN_JOBS and len(p.periods) > 1 and p.hedge is None and p.objective != "max_throughput"
 
 
-def shortlist(p: Problem, k: int) -> Problem | None:
-    """``p`` restricted to each job's ``k`` cheapest layouts per origin, or None when that
-    leaves out nothing. Whether it is worth solving is :func:`applies`."""
+def shortlist(p: Problem, within: float) -> Problem | None:
+    """``p`` restricted, per job and origin, to the cheapest layout and those costing at most
+    ``within`` times as much; None when that leaves out nothing. Whether it is worth solving
+    is :func:`applies`."""
     b = Builder(p)
     layouts: dict[Layout, list[Candidate]] = defaultdict(list)
     for c in p.candidates.values():
@@ -57,7 +56,12 @@ def shortlist(p: Problem, k: int) -> Problem | None:
     for layout, members in layouts.items():
         cost = min(_standalone_cost(p, b, c) for c in members)
         ranked[(layout[0], p.groups[members[0].group].origin)].append((cost, layout))
-    keep = {layout for options in ranked.values() for _, layout in sorted(options)[:k]}
+    keep: set[Layout] = set()
+    for options in ranked.values():
+        options.sort()
+        cheapest = options[0][0]
+        keep.add(options[0][1])
+        keep.update(layout for cost, layout in options[1:] if cost <= within * cheapest)
     forced = {g for f in p.forced for g in f.groups}  # a part the plan must use stays available
     candidates = {
         key: c for key, c in p.candidates.items() if _layout(p, c) in keep or (c.group in forced and not c.bans)

@@ -23,9 +23,8 @@ log = logging.getLogger(__name__)
 
 REDUCED_SHARE = 0.7
 """Share of the time limit the reduced model may use before the full model gets the rest."""
-SHORTLIST_SHARES = {1: (0.35,), 2: (0.1, 0.25)}
-"""Share of the time limit each shortlist model may use, by how many are solved (see
-shortlist.widths): one alone gets more, as it is the large case."""
+SHORTLIST_SHARES = (0.15, 0.3)
+"""Share of the time limit each shortlist pass may use (see shortlist.PASSES)."""
 
 
 def _unit_costs(p: Problem) -> dict[str, list[float]]:
@@ -78,9 +77,10 @@ def _shortlist_plan(problem: Problem, options: SolverOptions) -> tuple[SolveResu
     cheaper than the last (None when none applies or finds a plan); and the solver seconds."""
     best: SolveResult | None = None
     spent = 0.0
-    widths = shortlist.widths(problem) if shortlist.applies(problem) else ()
-    for k, share in zip(widths, SHORTLIST_SHARES.get(len(widths), ()), strict=False):
-        small = shortlist.shortlist(problem, k)
+    if not shortlist.applies(problem):
+        return None, 0.0
+    for within, share in zip(shortlist.PASSES, SHORTLIST_SHARES, strict=True):
+        small = shortlist.shortlist(problem, within)
         if small is None:
             break
         incumbent = None
@@ -91,8 +91,8 @@ def _shortlist_plan(problem: Problem, options: SolverOptions) -> tuple[SolveResu
         )
         spent += result.solve_time_s
         log.info(
-            "shortlist model, %d layout(s) per job and origin (%d of %d candidates): %s %s",
-            k,
+            "shortlist model, layouts within %.0f%% of each job's cheapest per origin (%d of %d candidates): %s %s",
+            100 * (within - 1),
             len(small.candidates),
             len(problem.candidates),
             result.status,
