@@ -131,3 +131,16 @@ def test_plans_with_and_without_the_shortlist_agree(bundled: Catalog, monkeypatc
     without = planner.plan(spec, bundled, time_limit_s=60, workers=1, explain_infeasible=False)
     assert with_list.status == without.status == "OPTIMAL"
     assert with_list.totals.tco_usd == pytest.approx(without.totals.tco_usd, rel=1e-12)
+
+
+def test_a_shortlisted_fleet_plans_the_same_whatever_the_worker_count(bundled: Catalog) -> None:
+    """Every search on the shortlist path runs on one deterministic worker (see run.py)."""
+    spec = Fleet.model_validate(fleet_spec(10, 2))
+    assert shortlist.applies(prepare(spec, bundled))
+    plans = [planner.plan(spec, bundled, time_limit_s=60, workers=w, explain_infeasible=False) for w in (1, 4)]
+    assert plans[0].status == "OPTIMAL"
+    facts = [p.model_dump(mode="json") for p in plans]
+    for f in facts:
+        for key in ("solve_time_s", "wall_time_s", "workers"):
+            f["solver"].pop(key, None)
+    assert facts[0] == facts[1]
