@@ -30,6 +30,7 @@ def plan(
     why: bool = False,
     force: list[str] | None = None,
     exclude: list[str] | None = None,
+    tie_breaks: bool = True,
 ) -> Plan:
     """The cheapest fleet that meets the workload (or fleet of workloads), or why none exists.
 
@@ -42,6 +43,8 @@ def plan(
     ``why`` adds ``plan.sensitivity``: each binding limit's value one step further, and each
     policy's price (re-solves; slower). ``force`` / ``exclude`` (accelerator, vendor or offer ids)
     answer "why not X?": the plan with them, and ``plan.what_if`` its cost against the plan without.
+    ``tie_breaks=False`` stops after the objective: faster, but which of several equally good
+    plans comes back is then not fixed.
     """
     from planner.solve.prepare import prepare
 
@@ -81,7 +84,7 @@ def plan(
     from planner.solve.run import SolverOptions
     from planner.solve.strategy import solve
 
-    options = SolverOptions(time_limit_s=time_limit_s, workers=workers, seed=seed)
+    options = SolverOptions(time_limit_s=time_limit_s, workers=workers, seed=seed, tie_breaks=tie_breaks)
     problem, result = solve(prepared, options)
     fleet = as_fleet(workload)
     share = fleet.constraints.domestic_share
@@ -132,6 +135,7 @@ def plan(
             seed=seed,
             explain_infeasible=False,
             check=check,
+            tie_breaks=False,  # only its cost is used
         )
         if out.status == "OPTIMAL" and base.status == "OPTIMAL" and base.totals is not None:
             out.hedge_premium_usd = out.totals.tco_usd - base.totals.tco_usd

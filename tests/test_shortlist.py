@@ -86,7 +86,7 @@ def test_keeps_each_jobs_cheapest_layouts_per_origin(fleet_problem: Problem, wit
 def test_a_shortlist_plan_is_a_plan_of_the_full_model(fleet_problem: Problem) -> None:
     small = shortlist.shortlist(fleet_problem, 1.0)
     assert small is not None
-    found = solve_problem(small, OPTIONS, tie_breaks=False)
+    found = solve_problem(small, OPTIONS)
     assert found.status == "OPTIMAL" and found.objective_value is not None
     full = build(fleet_problem)  # per-site, every constraint: the plan, fixed, must satisfy it
     by_name = variables(full)
@@ -99,26 +99,22 @@ def test_a_shortlist_plan_is_a_plan_of_the_full_model(fleet_problem: Problem) ->
 
 
 def test_an_optimal_incumbent_is_proven_and_kept(fleet_problem: Problem) -> None:
-    best = solve_problem(fleet_problem, OPTIONS, tie_breaks=False)
+    best = solve_problem(fleet_problem, OPTIONS)
     assert best.status == "OPTIMAL" and best.objective_value is not None
-    again = solve_problem(
-        fleet_problem, OPTIONS, tie_breaks=False, incumbent=Incumbent(round(best.objective_value), best.solution)
-    )
+    again = solve_problem(fleet_problem, OPTIONS, incumbent=Incumbent(round(best.objective_value), best.solution))
     assert again.status == "OPTIMAL"
     assert again.objective_value == best.objective_value == again.best_bound
     assert again.solution == best.solution
 
 
 def test_a_dearer_incumbent_is_beaten(fleet_problem: Problem) -> None:
-    best = solve_problem(fleet_problem, OPTIONS, tie_breaks=False)
+    best = solve_problem(fleet_problem, OPTIONS)
     small = shortlist.shortlist(fleet_problem, 1.0)
     assert small is not None
-    start = solve_problem(small, OPTIONS, tie_breaks=False)
+    start = solve_problem(small, OPTIONS)
     assert start.objective_value is not None and best.objective_value is not None
     assert start.objective_value > best.objective_value  # the shortlist leaves something out here
-    beaten = solve_problem(
-        fleet_problem, OPTIONS, tie_breaks=False, incumbent=Incumbent(round(start.objective_value), start.solution)
-    )
+    beaten = solve_problem(fleet_problem, OPTIONS, incumbent=Incumbent(round(start.objective_value), start.solution))
     assert beaten.status == "OPTIMAL"
     assert beaten.objective_value == best.objective_value
 

@@ -45,6 +45,9 @@ class SolverOptions:
     workers: int = 4
     seed: int = 0
     log_search: bool = False
+    tie_breaks: bool = True
+    """False: stop after the workload's objective (faster; which of several equally good plans
+    comes back is then not fixed). For plans that serve only as a starting point or a figure."""
 
 
 @dataclass
@@ -143,11 +146,10 @@ def solve_problem(
     problem: Problem,
     options: SolverOptions,
     start_from: dict[str, int] | None = None,
-    tie_breaks: bool = True,
     incumbent: Incumbent | None = None,
 ) -> SolveResult:
     """Stage 1 decides status and objective; later stages only break ties within it (skipped
-    without ``tie_breaks``, for a plan that is only a starting point).
+    without ``options.tie_breaks``).
 
     With an ``incumbent`` (a minimising stage 1 only), stage 1 searches only for strictly
     cheaper plans: the cutoff prunes, and the search is not pulled towards the incumbent as a
@@ -158,7 +160,7 @@ def solve_problem(
     overflow.check_problem(problem)  # absurd numbers: a clear refusal, not a crash while building
     b = build(problem, compact=True)
     model = b.model
-    plan_stages = stages(b) if tie_breaks else stages(b)[:1]
+    plan_stages = stages(b) if options.tie_breaks else stages(b)[:1]
     # searching only below a plan in hand is mostly proving a bound: one deterministic worker
     # with the full LP does that best (200 x 12, 10.6 s: 76.3M; four workers on two cores 73.2M)
     searching = search_options(b, options) if incumbent is None else replace(options, workers=1)

@@ -87,7 +87,7 @@ def _shortlist_plan(problem: Problem, options: SolverOptions) -> tuple[SolveResu
         if best is not None and best.objective_value is not None:
             incumbent = Incumbent(round(best.objective_value), best.solution)
         result = solve_problem(
-            small, replace(options, time_limit_s=options.time_limit_s * share), tie_breaks=False, incumbent=incumbent
+            small, replace(options, time_limit_s=options.time_limit_s * share, tie_breaks=False), incumbent=incumbent
         )
         spent += result.solve_time_s
         log.info(
