@@ -163,7 +163,8 @@ def solve_problem(
     plan_stages = stages(b) if options.tie_breaks else stages(b)[:1]
     # searching only below a plan in hand is mostly proving a bound: one deterministic worker
     # with the full LP does that best (200 x 12, 10.6 s: 76.3M; four workers on two cores 73.2M)
-    searching = search_options(b, options) if incumbent is None else replace(options, workers=1)
+    bounding = incumbent is not None and not plan_stages[0].maximize
+    searching = replace(options, workers=1) if bounding else search_options(b, options)
     solution: dict[str, int] = {}
     status = "NO_SOLUTION"
     objective_value: float | None = None
@@ -176,12 +177,12 @@ def solve_problem(
             model.maximize(stage.expr)
         else:
             model.minimize(stage.expr)
-        warm = solution or (start_from or {} if index == 0 else {})
-        if warm:
-            hint(b, warm)
         cutoff = incumbent if index == 0 and not stage.maximize else None
         if cutoff is not None:
-            _objective_below(model, cutoff.value)
+            _objective_below(model, cutoff.value)  # and no hint: it would pull the search back to it
+        warm = solution or (start_from or {} if index == 0 and cutoff is None else {})
+        if warm:
+            hint(b, warm)
         left = options.time_limit_s - (time.perf_counter() - start)
         if index > 0 and left <= 0.01:
             log.info("time limit reached before tie-break stage %s; keeping the plan found", stage.name)

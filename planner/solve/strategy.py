@@ -4,7 +4,8 @@ Large fleets over several periods first get a plan from the shortlist model (eac
 cheapest layouts, planner.solve.shortlist) as the starting point. Then the model without
 dominated offer-sites (planner.solve.dominance); if its optimum is provably optimal for the
 full model, that is the answer. Otherwise — the reduced model is infeasible, not proven
-optimal, or a power cap could bind — the full model is solved, starting from the best plan so far.
+optimal, or a power cap could bind — the full model is solved, keeping the best plan so far
+unless it finds a cheaper one.
 """
 
 from __future__ import annotations
@@ -67,14 +68,19 @@ def solve(problem: Problem, options: SolverOptions) -> tuple[Problem, SolveResul
         return small, first
     log.info("reduced model not conclusive (%s); solving the full model", first.status)
     left = options.time_limit_s - (time.perf_counter() - start)
-    full = solve_problem(problem, replace(options, time_limit_s=max(left, 0.05)), start_from=first.solution)
+    if found:  # the full model keeps this plan unless it finds a cheaper one (or proves it optimal)
+        incumbent = Incumbent(round(first.objective_value or 0.0), first.solution)
+    full = solve_problem(
+        problem, replace(options, time_limit_s=max(left, 0.05)), start_from=first.solution, incumbent=incumbent
+    )
     full.solve_time_s += first.solve_time_s
     return problem, full
 
 
 def _shortlist_plan(problem: Problem, options: SolverOptions) -> tuple[SolveResult | None, float]:
     """The best plan of the shortlist models, narrowest first, each searching only for plans
-    cheaper than the last (None when none applies or finds a plan); and the solver seconds."""
+    cheaper than the last (None when none applies or finds a plan; after a Ctrl-C, marked
+    interrupted, possibly without a plan); and the solver seconds."""
     best: SolveResult | None = None
     spent = 0.0
     if not shortlist.applies(problem):
@@ -98,9 +104,11 @@ def _shortlist_plan(problem: Problem, options: SolverOptions) -> tuple[SolveResu
             result.status,
             f"{result.objective_value:.0f} USD" if result.objective_value is not None else "(no plan)",
         )
-        if best is None or result.status in ("OPTIMAL", "FEASIBLE"):
+        if result.status in ("OPTIMAL", "FEASIBLE"):
             best = result
-        if result.interrupted:
-            best.interrupted = True  # Ctrl-C: the plan in hand is the answer
+        if result.interrupted:  # Ctrl-C: the plan in hand (if any) is the answer
+            if best is None:
+                return result, spent
+            best.interrupted = True
             break
-    return (best if best is not None and (best.interrupted or best.status in ("OPTIMAL", "FEASIBLE")) else None), spent
+    return best, spent
