@@ -63,6 +63,7 @@ def plan(
             seed=seed,
             explain_infeasible=False,
             check=check,
+            tie_breaks=tie_breaks,
         )
         changed = plan(
             with_choices(workload, force or [], exclude or []),
@@ -73,6 +74,7 @@ def plan(
             explain_infeasible=explain_infeasible,
             check=check,
             why=why,
+            tie_breaks=tie_breaks,
         )
         changed.what_if = what_if(changed, baseline, force or [], exclude or [])
         return changed

@@ -178,11 +178,6 @@ def test_wall_time_covers_every_search(bundled: Catalog, monkeypatch: pytest.Mon
     assert result.solve_time_s <= sum(walls)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="strategy.solve returns the last search's wall_time_s, but solve_time_s adds the shortlist "
-    "passes and the reduced model: a plan can state more solver seconds than wall seconds",
-)
 def test_wall_time_is_at_least_the_solver_time_on_the_shortlist_path(
     bundled: Catalog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -255,11 +250,6 @@ class _LateSolver(cp_model.CpSolver):
         return super().solve(model, solution_callback)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="interrupt._stop_all calls CpSolver.stop_search, a no-op until solve() has created "
-    "its SolveWrapper: a Ctrl-C in that window is lost and the search runs to its time limit",
-)
 def test_a_ctrl_c_just_before_the_search_starts_still_stops_it() -> None:
     solver = _LateSolver()
     solver.parameters.num_workers = 1
@@ -302,10 +292,6 @@ def test_a_ctrl_c_before_registration_stops_the_search() -> None:
     assert out["s"] < 1.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plan(force=..., exclude=...) does not pass tie_breaks on to its two plans",
-)
 def test_tie_breaks_false_holds_with_force(bundled: Catalog) -> None:
     workload = planner.load_workload(ROOT / "examples" / "state-cloud-inference.yaml")
     plain = planner.plan(workload, bundled, time_limit_s=30, workers=1, tie_breaks=False)

@@ -47,6 +47,9 @@ def _stop_all() -> None:
     _requested.set()
     with _lock:
         for solver in _running:
+            # stop_search reaches only a search already under way; a zero time limit also stops
+            # one that solve() has not started yet (CP-SAT reads its parameters when it starts)
+            solver.parameters.max_time_in_seconds = 0.0
             solver.stop_search()
 
 
@@ -102,10 +105,11 @@ def solve(solver: cp_model.CpSolver, model: cp_model.CpModel) -> int:
 
     def stop(signum: int, frame: FrameType | None) -> None:
         _stop_all()
-        solver.stop_search()
 
     log.info("searching; Ctrl-C stops the search and keeps the best plan found so far")
     previous = signal.signal(signal.SIGINT, stop)
+    with _lock:
+        _running.add(solver)
     try:
         thread = threading.Thread(target=work, name="cp-sat-solve", daemon=True)
         thread.start()
@@ -113,6 +117,8 @@ def solve(solver: cp_model.CpSolver, model: cp_model.CpModel) -> int:
             thread.join(0.05)
     finally:
         signal.signal(signal.SIGINT, previous)
+        with _lock:
+            _running.discard(solver)
     if failure:
         raise failure[0]
     return outcome["code"]

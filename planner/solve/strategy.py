@@ -37,6 +37,13 @@ def solve(problem: Problem, options: SolverOptions) -> tuple[Problem, SolveResul
     """Solve, returning the problem the result refers to (the reduced one when that was exact).
 
     Status, objective and bound then hold for the full model too: see reduction_is_exact."""
+    started = time.perf_counter()
+    solved, result = _solve(problem, options)
+    result.wall_time_s = time.perf_counter() - started  # every search above, one after another
+    return solved, result
+
+
+def _solve(problem: Problem, options: SolverOptions) -> tuple[Problem, SolveResult]:
     start = time.perf_counter()
     dropped = dominated_sites(problem)
     small = reduced(problem, dropped) if dropped else problem
@@ -44,6 +51,7 @@ def solve(problem: Problem, options: SolverOptions) -> tuple[Problem, SolveResul
     if quick is not None and quick.interrupted:  # Ctrl-C: keep that plan; its bound says nothing here
         quick.best_bound = None
         quick.status = "FEASIBLE" if quick.status == "OPTIMAL" else quick.status
+        quick.solve_time_s = spent
         return quick.builder.problem, quick
     options = replace(options, time_limit_s=max(options.time_limit_s - (time.perf_counter() - start), 0.05))
     incumbent = None
