@@ -3,6 +3,8 @@ and searching only below an incumbent never loses it and still proves optimality
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections import defaultdict
 
 import pytest
@@ -140,3 +142,27 @@ def test_a_shortlisted_fleet_plans_the_same_whatever_the_worker_count(bundled: C
         for key in ("solve_time_s", "wall_time_s", "workers"):
             f["solver"].pop(key, None)
     assert facts[0] == facts[1]
+
+
+def test_owned_units_count_as_owned_when_ranking(fleet_problem: Problem) -> None:
+    """A large existing fleet on a part makes its layouts the cheapest to rank, so they stay."""
+    narrow = shortlist.shortlist(fleet_problem, 1.0)
+    assert narrow is not None
+    job = next(j for j in sorted(fleet_problem.jobs) if fleet_problem.jobs[j].kind == "inference")
+    dropped = sorted(
+        c.group
+        for c in fleet_problem.candidates.values()
+        if c.job == job
+        and not c.bans
+        and fleet_problem.groups[c.group].mode == "purchase"
+        and c.key not in narrow.candidates
+    )
+    group = dropped[0]
+    owned = copy.copy(fleet_problem)
+    owned.groups = {
+        **fleet_problem.groups,
+        group: dataclasses.replace(fleet_problem.groups[group], existing_units=10_000),
+    }
+    kept = shortlist.shortlist(owned, 1.0)
+    assert kept is not None
+    assert any(c.job == job and c.group == group for c in kept.candidates.values())

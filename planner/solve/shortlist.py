@@ -76,7 +76,9 @@ def _layout(p: Problem, c: Candidate) -> Layout:
 
 
 def _standalone_cost(p: Problem, b: Builder, c: Candidate) -> float:
-    """What serving c's job with c alone costs over the horizon (USD)."""
+    """What serving c's job with c alone costs over the horizon (USD); an existing fleet
+    counts as owned. (Pricing in the idle domestic units a foreign part needs under a share
+    floor was tried: it ranked worse, 200 x 12 82.6M instead of 78.1M.)"""
     g = p.groups[c.group]
     if p.job_kind(c) == "training":
         first = c.periods[0] if c.periods else 0
@@ -84,7 +86,7 @@ def _standalone_cost(p: Problem, b: Builder, c: Candidate) -> float:
         return units * b.unit_cost(g, first) + b.pool_run_cost(c)
     if c.requests_per_s <= 0:
         return math.inf
-    cost, owned = 0.0, 0
+    cost, owned = 0.0, g.existing_units if g.mode == "purchase" else 0
     for t, need in enumerate(p.jobs[c.job].required_rps):
         units = math.ceil(need / c.requests_per_s - 1e-9) * c.block_units if need > 0 else 0
         new = max(0, units - owned) if g.mode == "purchase" else units
