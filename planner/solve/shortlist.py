@@ -15,8 +15,9 @@ each period), and their running cost. Training pools are ranked by pool cost.
 
 Every plan of a shortlist is a plan of the full model. It is only a starting point: the full
 model is solved next, searching only for cheaper plans, and only its bound is reported.
-Measured on the bench fleets (30 s): 50 x 12 reaches 21.4M where one layout per origin gives
-22.3M and two per origin 21.8-21.9M; 200 x 12 reaches 78.4M instead of 80.1M.
+Measured on the bench fleets (30 s runs, 2026-11-21): 50 x 12 reaches 21.4M where one layout
+per origin gives 22.3M and two per origin 21.8-21.9M; 200 x 12 reaches 78.0-78.8M where one
+layout per origin gives 80.1-80.9M.
 """
 
 from __future__ import annotations
