@@ -283,3 +283,24 @@ def test_library_without_inputs_still_explains(mini):
     ex = explain(problem, SolverOptions(time_limit_s=5, workers=2))
     assert set(ex.core) == {"budget:total", "demand:requests_per_s"}
     assert ex.repairs and not ex.repairs[0]["verified"]
+
+
+def test_a_moved_cap_is_checked_from_the_plan_that_needs_it(mini):
+    """The smallest move comes with a plan meeting it, and that plan alone is a plan of the
+    edited problem: the check needs no new search (it is as hard as the optimum otherwise)."""
+    from planner.solve import probe, repair
+    from planner.solve.run import SolverOptions, variables
+
+    workload = Workload.model_validate(serving(constraints={"budget": {"total": 1000}}))
+    problem = prepare(workload, mini)
+    options = SolverOptions(time_limit_s=10, workers=1)
+    fix = repair.fix_for(problem, "budget:total", options)
+    assert fix is not None and fix.plan and fix.required is not None
+    moved = copy.deepcopy(workload)
+    assert moved.constraints.budget is not None
+    moved.constraints.budget.total = fix.required
+    edited = prepare(moved, mini)
+    b = probe.model(edited)
+    for name, var in variables(b).items():  # the plan, fixed: every constraint must hold
+        b.model.add(var == fix.plan.get(name, 0))
+    assert probe.solve(b, options).feasible

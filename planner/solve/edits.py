@@ -55,8 +55,9 @@ class Inputs:
                 return ("" if isinstance(self.inp, Workload) else f"fleet[{i}]."), m
         raise KeyError(job)
 
-    def feasible(self, edits: Edits, override: Override) -> bool:
-        """Re-prepare the edited inputs and solve for any plan."""
+    def feasible(self, edits: Edits, override: Override, hint: dict[str, int] | None = None) -> bool:
+        """Re-prepare the edited inputs and solve for any plan (from ``hint``, a plan that may
+        already meet them: a limit moved to just what a plan needs is as hard to meet as to find)."""
         try:
             inp = apply_edits(self.inp, edits)
             cat = apply_override(self.catalog, override) if override else self.catalog
@@ -66,7 +67,7 @@ class Inputs:
             return False
         if not problem.candidates:
             return False
-        return probe.feasibility(problem, self.options).feasible
+        return probe.feasibility(problem, self.options, hint=hint).feasible
 
 
 # ---- applying edits ---------------------------------------------------------------------------
@@ -122,7 +123,7 @@ def repair(src: Inputs, problem: Problem, fix: Fix) -> Repair | None:
         if change is None:
             return None
         edits, override = change
-        if src.feasible(edits, override):
+        if src.feasible(edits, override, hint=fix.plan):
             return Repair(
                 constraint=fix.name,
                 action=fix.action,

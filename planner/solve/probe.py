@@ -16,7 +16,7 @@ from planner.solve.builder import Builder
 from planner.solve.families import FAMILIES
 from planner.solve.objective import stages
 from planner.solve.problem import Problem
-from planner.solve.run import SolverOptions, make_solver
+from planner.solve.run import SolverOptions, make_solver, variables
 from planner.solve.run import hint as set_hint
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,8 @@ class Probe:
     """OPTIMAL, FEASIBLE, INFEASIBLE or UNKNOWN (time limit, never a proof either way)."""
     value: float | None = None
     """The probe's objective in the model's integer units (None without one)."""
+    solution: dict[str, int] | None = None
+    """The plan found, by variable name, when the caller asked to keep it."""
 
     @property
     def feasible(self) -> bool:
@@ -67,6 +69,7 @@ def solve(
     objective: object | None = None,
     maximize: bool = False,
     hint: dict[str, int] | None = None,
+    keep: bool = False,
 ) -> Probe:
     if objective is not None:
         if maximize:
@@ -78,15 +81,22 @@ def solve(
     solver = make_solver(options, options.time_limit_s)
     code = solver.solve(b.model)
     status = _STATUS.get(code, "UNKNOWN")
-    value = solver.objective_value if objective is not None and status in ("OPTIMAL", "FEASIBLE") else None
-    return Probe(status, value)
+    found = status in ("OPTIMAL", "FEASIBLE")
+    value = solver.objective_value if objective is not None and found else None
+    kept = {name: int(solver.value(v)) for name, v in variables(b).items()} if keep and found else None
+    return Probe(status, value, kept)
 
 
 def feasibility(
-    problem: Problem, options: SolverOptions, *, without: Iterable[str] = (), only: Iterable[str] | None = None
+    problem: Problem,
+    options: SolverOptions,
+    *,
+    without: Iterable[str] = (),
+    only: Iterable[str] | None = None,
+    hint: dict[str, int] | None = None,
 ) -> Probe:
-    """Is there any plan with these constraints on?"""
-    return solve(model(problem, without=without, only=only), options)
+    """Is there any plan with these constraints on? (``hint``: a plan that may already be one.)"""
+    return solve(model(problem, without=without, only=only), options, hint=hint)
 
 
 def optimum(
@@ -102,8 +112,9 @@ def optimum(
 
 
 def smallest_move(problem: Problem, name: str, options: SolverOptions) -> Probe:
-    """The least Δ (integer units of the constraint) by which ``name``'s limit must move, all else held."""
+    """The least Δ (integer units of the constraint) by which ``name``'s limit must move, all else
+    held; with the plan that needs it (checking the moved limit can start from it)."""
     b = model(problem, relax=name)
     if name not in b.relaxations:
         return Probe("UNKNOWN")
-    return solve(b, options, b.relaxations[name])
+    return solve(b, options, b.relaxations[name], keep=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from planner.solve import probe
@@ -44,6 +44,8 @@ class Fix:
     current: float | None = None
     required: float | None = None
     unit: str = ""
+    plan: dict[str, int] | None = field(default=None, compare=False)
+    """A plan that meets the moved limit (by variable name), to start checking the edit from."""
 
 
 def fixes(problem: Problem, core: list[str], options: SolverOptions) -> list[Fix]:
@@ -83,7 +85,7 @@ def _exact(problem: Problem, lim: Limit, options: SolverOptions) -> Fix | None:
         need = (math.floor(lim.current * WATT) + delta) / WATT
     else:
         need = lim.current + delta
-    return Fix(lim.name, "raise", lim.current, need, lim.unit)
+    return Fix(lim.name, "raise", lim.current, need, lim.unit, plan=result.solution)
 
 
 def _floor(problem: Problem, lim: Limit, options: SolverOptions) -> Fix | None:
