@@ -15,7 +15,7 @@ from planner.solve import site_pool
 from planner.solve.objective import stages
 from planner.solve.prepare import prepare
 from planner.solve.problem import Problem
-from planner.solve.run import SolverOptions, _values, build, make_solver
+from planner.solve.run import SolverOptions, build, make_solver, solution_of
 
 
 def optimum(problem: Problem, compact: bool) -> tuple[str, float, dict[str, int]]:
@@ -24,7 +24,7 @@ def optimum(problem: Problem, compact: bool) -> tuple[str, float, dict[str, int]
     solver = make_solver(SolverOptions(time_limit_s=60, workers=2), 60)
     code = solver.solve(b.model)
     name = solver.status_name(code)
-    return name, solver.objective_value, _values(b, solver) if name in ("OPTIMAL", "FEASIBLE") else {}
+    return name, solver.objective_value, solution_of(b, solver) if name in ("OPTIMAL", "FEASIBLE") else {}
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +97,6 @@ def test_expand_then_collapse_round_trips(fleet_problem: Problem) -> None:
     assert solver.solve(b.model) == cp_model.OPTIMAL
     assert b.pools is not None
     raw = {v.name: int(solver.value(v)) for v in [*b.x.values(), *b.s.values()]}
-    sol = _values(b, solver)
+    sol = solution_of(b, solver)
     back = site_pool.collapse(b.pools, sol, len(fleet_problem.periods))
     assert {k: back.get(k, 0) for k in raw} == raw

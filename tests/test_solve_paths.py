@@ -59,12 +59,12 @@ def shortlist_statuses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records the status of each search of a shortlist model."""
     seen: list[str] = []
     made: list[int] = []
-    real_shortlist, real_solve = shortlist.shortlist, strategy.solve_problem
+    real_shortlists, real_solve = shortlist.shortlists, strategy.solve_problem
 
-    def make(p, within):  # type: ignore[no-untyped-def]
-        small = real_shortlist(p, within)
-        made.append(id(small))
-        return small
+    def make(p, passes):  # type: ignore[no-untyped-def]
+        smalls = real_shortlists(p, passes)
+        made.extend(id(small) for small in smalls if small is not None)
+        return smalls
 
     def spy(problem, options, start_from=None, incumbent=None):  # type: ignore[no-untyped-def]
         result = real_solve(problem, options, start_from=start_from, incumbent=incumbent)
@@ -72,7 +72,7 @@ def shortlist_statuses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             seen.append(result.status)
         return result
 
-    monkeypatch.setattr(shortlist, "shortlist", make)
+    monkeypatch.setattr(shortlist, "shortlists", make)
     monkeypatch.setattr(strategy, "solve_problem", spy)
     return seen
 

@@ -16,7 +16,7 @@ from planner.solve.builder import Builder
 from planner.solve.families import FAMILIES
 from planner.solve.objective import stages
 from planner.solve.problem import Problem
-from planner.solve.run import SolverOptions, make_solver, variables
+from planner.solve.run import SolverOptions, make_solver, solution_of
 from planner.solve.run import hint as set_hint
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def solve(
     status = _STATUS.get(code, "UNKNOWN")
     found = status in ("OPTIMAL", "FEASIBLE")
     value = solver.objective_value if objective is not None and found else None
-    kept = {name: int(solver.value(v)) for name, v in variables(b).items()} if keep and found else None
+    kept = solution_of(b, solver) if keep and found else None
     return Probe(status, value, kept)
 
 

@@ -50,6 +50,14 @@ class SolverOptions:
     comes back is then not fixed). For plans that serve only as a starting point or a figure."""
 
 
+@dataclass(frozen=True)
+class Incumbent:
+    """A plan already in hand (per-site names) and its stage-1 objective value, to be beaten."""
+
+    value: int
+    solution: dict[str, int]
+
+
 @dataclass
 class SolveResult:
     status: str
@@ -64,6 +72,12 @@ class SolveResult:
     stage_values: dict[str, float] = field(default_factory=dict)
     workers: int = 0
     """Worker threads the search used (see ONE_WORKER_MAX_VARIABLES)."""
+
+    def incumbent(self) -> Incumbent | None:
+        """This result's plan as one a later search must beat (None without a plan)."""
+        if self.status not in ("OPTIMAL", "FEASIBLE") or self.objective_value is None:
+            return None
+        return Incumbent(round(self.objective_value), self.solution)
 
     @property
     def gap(self) -> float | None:
@@ -117,7 +131,7 @@ def variables(b: Builder) -> dict[str, cp_model.IntVar]:
     return out
 
 
-def _values(b: Builder, solver: cp_model.CpSolver) -> dict[str, int]:
+def solution_of(b: Builder, solver: cp_model.CpSolver) -> dict[str, int]:
     """The solution in per-site names, whether or not the model pooled sites."""
     values = {name: int(solver.value(v)) for name, v in variables(b).items()}
     values.update(dict.fromkeys(b.zeros, 0))
@@ -132,14 +146,6 @@ def hint(b: Builder, solution: dict[str, int]) -> None:
     hints = b.model.proto.solution_hint  # filled in bulk: add_hint per variable is slow on big models
     hints.vars.extend(v.index for v in by_name.values())
     hints.values.extend(values.get(name, 0) for name in by_name)
-
-
-@dataclass(frozen=True)
-class Incumbent:
-    """A plan already in hand (per-site names) and its stage-1 objective value, to be beaten."""
-
-    value: int
-    solution: dict[str, int]
 
 
 def solve_problem(
@@ -217,11 +223,11 @@ def solve_problem(
                 break
             objective_value = solver.objective_value
             bound = solver.best_objective_bound
-            solution, value = _values(b, solver), round(solver.objective_value)
+            solution, value = solution_of(b, solver), round(solver.objective_value)
         elif name not in ("OPTIMAL", "FEASIBLE"):
             break
         else:
-            solution, value = _values(b, solver), round(solver.objective_value)
+            solution, value = solution_of(b, solver), round(solver.objective_value)
         stage_values[stage.name] = float(value)
         done.append(stage.name if name == "OPTIMAL" or index == 0 else f"{stage.name} (stopped at its time share)")
         # hold this stage at what was reached before optimising the next one

@@ -48,6 +48,11 @@ def shortlist(p: Problem, within: float) -> Problem | None:
     """``p`` restricted, per job and origin, to the cheapest layout and those costing at most
     ``within`` times as much; None when that leaves out nothing. Whether it is worth solving
     is :func:`applies`."""
+    return shortlists(p, (within,))[0]
+
+
+def shortlists(p: Problem, passes: tuple[float, ...]) -> list[Problem | None]:
+    """:func:`shortlist` for each ``within`` in ``passes``, ranking the layouts once."""
     b = Builder(p)
     layouts: dict[Layout, list[Candidate]] = defaultdict(list)
     for c in p.candidates.values():
@@ -57,19 +62,22 @@ def shortlist(p: Problem, within: float) -> Problem | None:
     for layout, members in layouts.items():
         cost = min(_standalone_cost(p, b, c) for c in members)
         ranked[(layout[0], p.groups[members[0].group].origin)].append((cost, layout))
-    keep: set[Layout] = set()
     for options in ranked.values():
         options.sort()
-        cheapest = options[0][0]
-        keep.add(options[0][1])
-        keep.update(layout for cost, layout in options[1:] if cost <= within * cheapest)
+    usable = sum(len(members) for members in layouts.values())
     forced = {g for f in p.forced for g in f.groups}  # a part the plan must use stays available
-    candidates = {
-        key: c for key, c in p.candidates.items() if _layout(p, c) in keep or (c.group in forced and not c.bans)
-    }
-    if len(candidates) == len([c for c in p.candidates.values() if not c.bans]):
-        return None
-    return dataclasses.replace(p, candidates=candidates)
+    out: list[Problem | None] = []
+    for within in passes:
+        keep: set[Layout] = set()
+        for options in ranked.values():
+            cheapest = options[0][0]
+            keep.add(options[0][1])
+            keep.update(layout for cost, layout in options[1:] if cost <= within * cheapest)
+        candidates = {
+            key: c for key, c in p.candidates.items() if _layout(p, c) in keep or (c.group in forced and not c.bans)
+        }
+        out.append(None if len(candidates) == usable else dataclasses.replace(p, candidates=candidates))
+    return out
 
 
 def _layout(p: Problem, c: Candidate) -> Layout:

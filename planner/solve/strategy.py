@@ -18,7 +18,7 @@ from planner.solve import shortlist
 from planner.solve.builder import Builder
 from planner.solve.dominance import dominated_sites, reduced, reduction_is_exact
 from planner.solve.problem import Problem
-from planner.solve.run import Incumbent, SolveResult, SolverOptions, solve_problem
+from planner.solve.run import SolveResult, SolverOptions, solve_problem
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +54,7 @@ def _solve(problem: Problem, options: SolverOptions) -> tuple[Problem, SolveResu
         quick.solve_time_s = spent
         return quick.builder.problem, quick
     options = replace(options, time_limit_s=max(options.time_limit_s - (time.perf_counter() - start), 0.05))
-    incumbent = None
-    if quick is not None and quick.objective_value is not None:
-        incumbent = Incumbent(round(quick.objective_value), quick.solution)
+    incumbent = quick.incumbent() if quick is not None else None
     if not dropped:
         result = solve_problem(problem, options, incumbent=incumbent)
         result.solve_time_s += spent
@@ -76,8 +74,8 @@ def _solve(problem: Problem, options: SolverOptions) -> tuple[Problem, SolveResu
         return small, first
     log.info("reduced model not conclusive (%s); solving the full model", first.status)
     left = options.time_limit_s - (time.perf_counter() - start)
-    if found:  # the full model keeps this plan unless it finds a cheaper one (or proves it optimal)
-        incumbent = Incumbent(round(first.objective_value or 0.0), first.solution)
+    # the full model keeps the best plan so far unless it finds a cheaper one (or proves it optimal)
+    incumbent = first.incumbent() or incumbent
     full = solve_problem(
         problem, replace(options, time_limit_s=max(left, 0.05)), start_from=first.solution, incumbent=incumbent
     )
@@ -93,13 +91,11 @@ def _shortlist_plan(problem: Problem, options: SolverOptions) -> tuple[SolveResu
     spent = 0.0
     if not shortlist.applies(problem):
         return None, 0.0
-    for within, share in zip(shortlist.PASSES, SHORTLIST_SHARES, strict=True):
-        small = shortlist.shortlist(problem, within)
+    passes = shortlist.shortlists(problem, shortlist.PASSES)
+    for within, small, share in zip(shortlist.PASSES, passes, SHORTLIST_SHARES, strict=True):
         if small is None:
             break
-        incumbent = None
-        if best is not None and best.objective_value is not None:
-            incumbent = Incumbent(round(best.objective_value), best.solution)
+        incumbent = best.incumbent() if best is not None else None
         result = solve_problem(
             small, replace(options, time_limit_s=options.time_limit_s * share, tie_breaks=False), incumbent=incumbent
         )
