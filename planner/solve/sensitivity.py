@@ -102,31 +102,20 @@ def _marginal(
     value = _natural(problem, result.value)
     step = f"{'+' if lim.upper else '−'}{STEP * 100:g} %"
     what = f"{step} {_label(problem, lim)} ({_limit_text(lim, lim.current)} → {_limit_text(lim, to)})"
+    common = {
+        "constraint": lim.name,
+        "description": description,
+        "limit": lim.current,
+        "moved_to": to,
+        "unit": lim.unit,
+        "step": step,
+        "status": _status(result),
+    }
     if value is None:
-        return Marginal(
-            constraint=lim.name,
-            description=description,
-            limit=lim.current,
-            moved_to=to,
-            unit=lim.unit,
-            step=step,
-            status=_status(result),
-            text=f"{what}: no plan found ({result.status})",
-        )
+        return Marginal(**common, text=f"{what}: no plan found ({result.status})")
     gain = _better(problem, value, v0)
     verb = "gains" if problem.objective == "max_throughput" else "saves"
-    return Marginal(
-        constraint=lim.name,
-        description=description,
-        limit=lim.current,
-        moved_to=to,
-        unit=lim.unit,
-        step=step,
-        status=_status(result),
-        objective_value=value,
-        gain=gain,
-        text=f"{what} {verb} {_amount(problem, gain)}",
-    )
+    return Marginal(**common, objective_value=value, gain=gain, text=f"{what} {verb} {_amount(problem, gain)}")
 
 
 def _price(
