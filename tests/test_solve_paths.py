@@ -264,3 +264,51 @@ def test_tie_breaks_false_holds_with_force(bundled: Catalog) -> None:
     used = sorted({li.accelerator for li in plain.line_items})
     forced = planner.plan(workload, bundled, time_limit_s=30, workers=1, tie_breaks=False, exclude=[used[0]])
     assert forced.solver.stages == plain.solver.stages
+
+
+def test_two_searches_side_by_side_reach_the_optimum_found_one_after_the_other(
+    bundled: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With two or more workers a shortlisted fleet is searched side by side (strategy.
+    _side_by_side); one worker keeps the sequential path. Both prove the same optimum."""
+    calls: list[int] = []
+    real = strategy._side_by_side
+
+    def counted(*args: Any) -> Any:
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(strategy, "_side_by_side", counted)
+    fleet = Fleet.model_validate(spec_with())
+    one = planner.plan(fleet, bundled, **FAST)
+    assert calls == []
+    two = planner.plan(fleet, bundled, **{**FAST, "workers": 2})  # verified by plan()
+    assert calls == [1]
+    assert one.status == two.status == "OPTIMAL"
+    assert two.solver.objective_value == one.solver.objective_value
+    assert two.solver.gap == 0
+
+
+def _result(problem: Any, status: str, value: float | None, bound: float | None) -> Any:
+    from planner.solve.builder import Builder
+    from planner.solve.run import SolveResult
+
+    return SolveResult(status, {}, value, bound, 1.0, 1.0, ["min_tco"], Builder(problem))
+
+
+def test_combining_searches_keeps_the_cheapest_plan_and_the_best_bound(bundled: Catalog) -> None:
+    p = prepare(Fleet.model_validate(spec_with()), bundled)
+    other = prepare(Fleet.model_validate(fleet_spec(1, 2)), bundled)
+    best = strategy._combine(p, [_result(p, "FEASIBLE", 100, 90), _result(p, "FEASIBLE", 98, 95)])
+    assert (best.status, best.objective_value, best.best_bound) == ("FEASIBLE", 98, 95)
+    # the dearer plan's search proved no plan below 98 exists: the cheaper plan is optimal
+    best = strategy._combine(p, [_result(p, "FEASIBLE", 100, 98), _result(p, "FEASIBLE", 98, 80)])
+    assert (best.status, best.objective_value, best.best_bound) == ("OPTIMAL", 98, 98)
+    # a search without a plan still proves a bound
+    best = strategy._combine(p, [_result(p, "NO_SOLUTION", None, 97), _result(p, "FEASIBLE", 98, 80)])
+    assert (best.status, best.best_bound) == ("FEASIBLE", 97)
+    # a bound of another model (a shortlist) says nothing about this one
+    best = strategy._combine(p, [_result(other, "FEASIBLE", 99, 99), _result(p, "FEASIBLE", 98, 80)])
+    assert (best.status, best.best_bound) == ("FEASIBLE", 80)
+    none = strategy._combine(p, [_result(p, "NO_SOLUTION", None, 50), _result(p, "NO_SOLUTION", None, 60)])
+    assert none.status == "NO_SOLUTION"

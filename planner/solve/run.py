@@ -220,6 +220,8 @@ def solve_problem(
         elif index == 0:
             status = name
             if name not in ("OPTIMAL", "FEASIBLE"):
+                if name == "NO_SOLUTION" and not stage.maximize:  # proven even without a plan
+                    bound = solver.best_objective_bound
                 break
             objective_value = solver.objective_value
             bound = solver.best_objective_bound
