@@ -304,3 +304,24 @@ def test_a_moved_cap_is_checked_from_the_plan_that_needs_it(mini):
     for name, var in variables(b).items():  # the plan, fixed: every constraint must hold
         b.model.add(var == fix.plan.get(name, 0))
     assert probe.solve(b, options).feasible
+
+
+@pytest.mark.parametrize("stopped", [False, True])
+def test_a_move_not_proven_least_says_so(mini: Catalog, monkeypatch: pytest.MonkeyPatch, stopped: bool) -> None:
+    """A smallest-move search the time limit stopped gives a move that is enough but may not be
+    the least: the repair says so (``least`` false and in its text), never claims the minimum."""
+    from planner.solve import probe
+
+    real = probe.smallest_move
+
+    def timed_out(*args: Any) -> probe.Probe:
+        found = real(*args)
+        return probe.Probe("FEASIBLE", found.value, found.solution) if found.status == "OPTIMAL" else found
+
+    if stopped:
+        monkeypatch.setattr(probe, "smallest_move", timed_out)
+    p = plan_of(serving(constraints={"budget": {"total": 1000}}), mini)
+    fix = repair_of(p, "budget:total")
+    assert fix["verified"]
+    assert fix["least"] is not stopped
+    assert ("time limit" in fix["text"]) is stopped

@@ -210,7 +210,9 @@ class Repair(Out):
     constraint: str = Field(description="the core member it changes")
     action: Literal["raise", "lower", "remove", "add"]
     current: float | None = None
-    required: float | None = Field(default=None, description="the smallest sufficient value, in ``unit``")
+    required: float | None = Field(
+        default=None, description="the smallest sufficient value, in ``unit`` (see ``least``)"
+    )
     unit: str = ""
     text: str
     workload_edits: list[dict[str, Any]] = Field(
@@ -220,6 +222,11 @@ class Repair(Out):
         default=None, description="{target, set} for an ``overrides:`` entry in a catalog file"
     )
     verified: bool = Field(default=False, description="re-planned with the change applied: a plan exists")
+    least: bool = Field(
+        default=True,
+        description="``required`` is proven the smallest sufficient value; false: it suffices, but the search "
+        "stopped at its time limit before proving that no smaller change does",
+    )
 
 
 class Explanation(Out):

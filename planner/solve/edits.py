@@ -116,6 +116,13 @@ def apply_override(catalog: Catalog, override: dict[str, Any]) -> Catalog:
 
 
 # ---- from a fix to an edit -----------------------------------------------------------------------
+NOT_LEAST = (
+    " (enough; the search hit its time limit before proving that no smaller change is:"
+    " a longer time limit may find one)"
+)
+"""Said of a repair whose smallest-move search did not finish (repair.Fix.least)."""
+
+
 def repair(src: Inputs, problem: Problem, fix: Fix) -> Repair | None:
     """The checked user-facing change for one fix, or None if none restores a plan when applied."""
     for value in _tries(fix):
@@ -130,10 +137,11 @@ def repair(src: Inputs, problem: Problem, fix: Fix) -> Repair | None:
                 current=fix.current,
                 required=value,
                 unit=fix.unit,
-                text=_text(src, problem, fix, value),
+                text=_text(src, problem, fix, value) + ("" if fix.least else NOT_LEAST),
                 workload_edits=edits,
                 catalog_override=override,
                 verified=True,
+                least=fix.least,
             )
     log.info("no verified edit for %s", fix)
     return None

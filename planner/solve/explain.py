@@ -141,7 +141,9 @@ def _repairs(problem: Problem, core: list[str], options: SolverOptions, src: Inp
                     required=fix.required,
                     unit=fix.unit,
                     text=f"{fix.name}: {fix.action} "
-                    + (f"to {fix.required:g} {fix.unit}" if fix.required is not None else ""),
+                    + (f"to {fix.required:g} {fix.unit}" if fix.required is not None else "")
+                    + ("" if fix.least else edits.NOT_LEAST),
+                    least=fix.least,
                 )
             )
             continue

@@ -46,6 +46,9 @@ class Fix:
     unit: str = ""
     plan: dict[str, int] | None = field(default=None, compare=False)
     """A plan that meets the moved limit (by variable name), to start checking the edit from."""
+    least: bool = True
+    """``required`` is proven the smallest move; False when the search stopped at its time limit
+    first: the move is enough, but a smaller one may be too."""
 
 
 def fixes(problem: Problem, core: list[str], options: SolverOptions) -> list[Fix]:
@@ -85,7 +88,10 @@ def _exact(problem: Problem, lim: Limit, options: SolverOptions) -> Fix | None:
         need = (math.floor(lim.current * WATT) + delta) / WATT
     else:
         need = lim.current + delta
-    return Fix(lim.name, "raise", lim.current, need, lim.unit, plan=result.solution)
+    least = result.status == "OPTIMAL"
+    if not least:
+        log.info("%s: the search stopped before proving %s the smallest move", lim.name, need)
+    return Fix(lim.name, "raise", lim.current, need, lim.unit, plan=result.solution, least=least)
 
 
 def _floor(problem: Problem, lim: Limit, options: SolverOptions) -> Fix | None:
