@@ -28,7 +28,8 @@ if TYPE_CHECKING:  # importing this module must not load OR-Tools (callers that 
 log = logging.getLogger(__name__)
 
 _requested = threading.Event()
-_lock = threading.Lock()
+_lock = threading.RLock()
+"""Re-entrant: the SIGINT handler (_stop_all) runs in the main thread, which may hold it."""
 _running: set[cp_model.CpSolver] = set()
 """Searches in worker threads, stopped together by a Ctrl-C under :func:`guard`."""
 _guards = 0
@@ -37,8 +38,9 @@ _guards = 0
 def reset() -> None:
     """Forget an earlier Ctrl-C (at the start of each solve of a problem), except inside a
     :func:`guard`, where one Ctrl-C stops the whole batch."""
-    if _guards == 0:
-        _requested.clear()
+    with _lock:
+        if _guards == 0:
+            _requested.clear()
 
 
 def _stop_all() -> None:
@@ -62,11 +64,13 @@ def guard() -> Iterator[None]:
         return
     _requested.clear()
     previous = signal.signal(signal.SIGINT, lambda signum, frame: _stop_all())
-    _guards += 1
+    with _lock:  # reset() reads it from worker threads
+        _guards += 1
     try:
         yield
     finally:
-        _guards -= 1
+        with _lock:
+            _guards -= 1
         signal.signal(signal.SIGINT, previous)
 
 
