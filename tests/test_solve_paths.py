@@ -312,3 +312,14 @@ def test_combining_searches_keeps_the_cheapest_plan_and_the_best_bound(bundled: 
     assert (best.status, best.best_bound) == ("FEASIBLE", 80)
     none = strategy._combine(p, [_result(p, "NO_SOLUTION", None, 50), _result(p, "NO_SOLUTION", None, 60)])
     assert none.status == "NO_SOLUTION"
+
+
+def test_the_budget_a_fleet_needs_is_its_proven_optimum(bundled: Catalog) -> None:
+    """A 1M budget for a fleet whose cheapest plan costs 5,473,036 USD (the budget case above,
+    where 5.6M does not bind): the repair raises the budget to exactly that, proven least."""
+    spec = spec_with(budget={"total": 1_000_000})
+    plan = planner.plan(Fleet.model_validate(spec), bundled, time_limit_s=60, workers=2)
+    assert plan.status == "INFEASIBLE" and plan.explanation is not None
+    fix = next(r for r in plan.explanation.repairs if r["constraint"] == "budget:total")
+    assert fix["verified"] and fix["least"]
+    assert fix["required"] == 5_473_036

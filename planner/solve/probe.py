@@ -46,13 +46,19 @@ class Probe:
 
 
 def model(
-    problem: Problem, *, without: Iterable[str] = (), only: Iterable[str] | None = None, relax: str | None = None
+    problem: Problem,
+    *,
+    without: Iterable[str] = (),
+    only: Iterable[str] | None = None,
+    relax: str | None = None,
+    compact: bool = False,
 ) -> Builder:
-    """The model with every named constraint on, except those in ``without`` (or all but ``only``)."""
+    """The model with every named constraint on, except those in ``without`` (or all but ``only``);
+    ``compact``: with the exact reductions of solving (see Builder.compact)."""
     drop = set(without)
     keep = set(only) if only is not None else None
     explain = bool(drop) or keep is not None
-    b = Builder(problem, explain=explain, relax=relax)
+    b = Builder(problem, explain=explain, relax=relax, compact=compact)
     b.make_variables()
     for family in FAMILIES:
         family(b)
@@ -114,7 +120,7 @@ def optimum(
 def smallest_move(problem: Problem, name: str, options: SolverOptions) -> Probe:
     """The least Δ (integer units of the constraint) by which ``name``'s limit must move, all else
     held; with the plan that needs it (checking the moved limit can start from it)."""
-    b = model(problem, relax=name)
+    b = model(problem, relax=name, compact=True)  # one relaxed limit, every other on: solve it compactly
     if name not in b.relaxations:
         return Probe("UNKNOWN")
     return solve(b, options, b.relaxations[name], keep=True)
