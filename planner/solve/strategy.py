@@ -52,7 +52,9 @@ def _solve(problem: Problem, options: SolverOptions) -> tuple[Problem, SolveResu
     dropped = dominated_sites(problem)
     small = reduced(problem, dropped) if dropped else problem
     if options.workers >= 2 and shortlist.applies(small):
-        return _side_by_side_then_full(problem, small, bool(dropped), options)
+        narrow, wide = shortlist.shortlists(small, shortlist.PASSES)
+        if narrow is not None and wide is not None:  # else the two searches would be one
+            return _side_by_side_then_full(problem, small, bool(dropped), options, (narrow, wide))
     quick, spent = _shortlist_plan(small, options)
     if quick is not None and quick.interrupted:  # Ctrl-C: keep that plan; its bound says nothing here
         quick.best_bound = None
@@ -90,7 +92,7 @@ def _solve(problem: Problem, options: SolverOptions) -> tuple[Problem, SolveResu
 
 
 def _side_by_side_then_full(
-    problem: Problem, small: Problem, dropped: bool, options: SolverOptions
+    problem: Problem, small: Problem, dropped: bool, options: SolverOptions, shortlists: tuple[Problem, Problem]
 ) -> tuple[Problem, SolveResult]:
     """:func:`_side_by_side` on the reduced model; the full model only when that is not exact."""
     start = time.perf_counter()
@@ -99,7 +101,7 @@ def _side_by_side_then_full(
     def exact(value: float) -> bool:
         return not dropped or reduction_is_exact(problem, value, costs)
 
-    both = _side_by_side(small, options, exact)
+    both = _side_by_side(small, options, exact, shortlists)
     found = both.status in ("OPTIMAL", "FEASIBLE") and both.objective_value is not None
     if found and both.builder.problem is small and exact(both.objective_value or 0.0):
         if dropped:  # as in _solve: the bound of the reduced model holds for the full one
@@ -118,7 +120,9 @@ def _side_by_side_then_full(
     return problem, full
 
 
-def _side_by_side(problem: Problem, options: SolverOptions, exact: Callable[[float], bool]) -> SolveResult:
+def _side_by_side(
+    problem: Problem, options: SolverOptions, exact: Callable[[float], bool], shortlists: tuple[Problem, Problem]
+) -> SolveResult:
     """The narrow shortlist first; then two searches at once, one per core, both on the whole
     model below the best plan so far. One starts at once from the narrow plan; the other first
     runs the wider shortlist and starts below its plan. Each is one worker with the full LP;
@@ -131,9 +135,10 @@ def _side_by_side(problem: Problem, options: SolverOptions, exact: Callable[[flo
     side 76.6M). The answer is the cheapest plan with the better bound.
 
     ``exact(value)``: whether a plan of that cost makes ``problem`` (a reduced model) exact.
-    If the narrow plan does not, a share of the time is left for the full model."""
+    If the narrow plan does not, a share of the time is left for the full model. ``shortlists``:
+    the narrow and the wide shortlist models of ``problem``."""
     start = time.perf_counter()
-    narrow, wide = shortlist.shortlists(problem, shortlist.PASSES)
+    narrow, wide = shortlists
     first, spent = _shortlist_plan(problem, options, [(shortlist.PASSES[0], narrow, SHORTLIST_SHARES[0])])
     if first is not None and first.interrupted:  # Ctrl-C: the narrow plan (if any), nothing more
         return first
@@ -141,12 +146,14 @@ def _side_by_side(problem: Problem, options: SolverOptions, exact: Callable[[flo
     if first is None or first.objective_value is None or not exact(first.objective_value):
         left = replace(left, time_limit_s=left.time_limit_s * REDUCED_SHARE)
 
-    def wider_then_whole() -> SolveResult:
+    def wider_then_whole() -> SolveResult | None:
         begin = time.perf_counter()
         best, _ = _shortlist_plan(problem, options, [(shortlist.PASSES[1], wide, SHORTLIST_SHARES[1])], first)
         rest = max(left.time_limit_s - (time.perf_counter() - begin), 0.05)
         # after a Ctrl-C this search returns at once, with the plan in hand as a plan of ``problem``
         incumbent = best.incumbent() if best is not None else None
+        if incumbent is None:  # no plan to search below: it would repeat the other search
+            return None
         result = solve_problem(problem, replace(left, time_limit_s=rest), incumbent=incumbent)
         result.solve_time_s = time.perf_counter() - begin
         return result
@@ -158,7 +165,7 @@ def _side_by_side(problem: Problem, options: SolverOptions, exact: Callable[[flo
         later = pool.submit(wider_then_whole)
         while not (at_once.done() and later.done()):  # short waits: the main thread takes Ctrl-C
             time.sleep(0.05)
-        results = [at_once.result(), later.result()]
+        results = [r for r in (at_once.result(), later.result()) if r is not None]
     best = _combine(problem, results)
     best.solve_time_s += spent
     log.info("side by side: %s %s USD, bound %s", best.status, best.objective_value, best.best_bound)
