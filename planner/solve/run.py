@@ -137,19 +137,29 @@ def variables(b: Builder) -> dict[str, cp_model.IntVar]:
 
 def solution_of(b: Builder, solver: cp_model.CpSolver) -> dict[str, int]:
     """The solution in per-site names, whether or not the model pooled sites."""
-    values = {name: int(solver.value(v)) for name, v in variables(b).items()}
-    values.update(dict.fromkeys(b.zeros, 0))
+    return per_site(b, {name: int(solver.value(v)) for name, v in variables(b).items()})
+
+
+def per_site(b: Builder, values: dict[str, int]) -> dict[str, int]:
+    """Values of the model's variables (by name) as a solution in per-site names."""
+    values = {**values, **dict.fromkeys(b.zeros, 0)}
     return site_pool.expand(b.pools, values, len(b.problem.periods)) if b.pools else values
+
+
+def in_model(b: Builder, solution: dict[str, int]) -> dict[str, int]:
+    """A per-site solution as values of the model's variables (pooled where the model pools)."""
+    values = site_pool.collapse(b.pools, solution, len(b.problem.periods)) if b.pools else solution
+    return {name: values.get(name, 0) for name in variables(b)}
 
 
 def hint(b: Builder, solution: dict[str, int]) -> None:
     """Start the search from a per-site solution (pooled where the model pools)."""
-    values = site_pool.collapse(b.pools, solution, len(b.problem.periods)) if b.pools else solution
+    values = in_model(b, solution)
     b.model.clear_hints()
     by_name = variables(b)
     hints = b.model.proto.solution_hint  # filled in bulk: add_hint per variable is slow on big models
     hints.vars.extend(v.index for v in by_name.values())
-    hints.values.extend(values.get(name, 0) for name in by_name)
+    hints.values.extend(values[name] for name in by_name)
 
 
 def solve_problem(
@@ -189,7 +199,7 @@ def solve_problem(
             model.minimize(stage.expr)
         cutoff = incumbent if index == 0 and not stage.maximize else None
         if cutoff is not None:
-            _objective_below(model, cutoff.value)  # and no hint: it would pull the search back to it
+            objective_below(model, cutoff.value)  # and no hint: it would pull the search back to it
         warm = solution or (start_from or {} if index == 0 and cutoff is None else {})
         if warm:
             hint(b, warm)
@@ -258,7 +268,7 @@ def solve_problem(
     )
 
 
-def _objective_below(model: cp_model.CpModel, value: int) -> None:
+def objective_below(model: cp_model.CpModel, value: int) -> None:
     """Only plans whose (minimised) objective is below ``value`` are feasible."""
     objective = model.proto.objective
     objective.domain.clear()
