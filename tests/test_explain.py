@@ -325,3 +325,28 @@ def test_a_move_not_proven_least_says_so(mini: Catalog, monkeypatch: pytest.Monk
     assert fix["verified"]
     assert fix["least"] is not stopped
     assert ("time limit" in fix["text"]) is stopped
+
+
+@pytest.mark.parametrize("cut_short", [False, True])
+def test_a_floor_found_with_probes_cut_short_is_not_called_least(
+    mini: Catalog, monkeypatch: pytest.MonkeyPatch, cut_short: bool
+) -> None:
+    """The largest floor with a plan is found by bisection; a probe the time limit stopped counts
+    as no plan, so the floor found works but may be lower than needed: least is false then."""
+    from planner.solve import probe, repair
+    from planner.solve.run import SolverOptions
+
+    data = serving(constraints={"policies": ["approved"], "domestic_share": {"min": 0.3, "measure": "devices"}})
+    problem = prepare(Workload.model_validate(data), mini)
+    real, calls = probe.feasibility, []
+
+    def stopped_after_the_first(*args: Any, **kw: Any) -> probe.Probe:
+        calls.append(1)
+        return real(*args, **kw) if len(calls) == 1 or not cut_short else probe.Probe("UNKNOWN")
+
+    monkeypatch.setattr(probe, "feasibility", stopped_after_the_first)
+    fix = repair.fix_for(problem, "domestic_share:workload", SolverOptions(time_limit_s=10, workers=1))
+    assert fix is not None and fix.action == "lower" and len(calls) > 1
+    assert fix.least is not cut_short
+    if cut_short:
+        assert fix.required == 0.0  # every probe above 0 was cut short

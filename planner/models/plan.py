@@ -211,7 +211,7 @@ class Repair(Out):
     action: Literal["raise", "lower", "remove", "add"]
     current: float | None = None
     required: float | None = Field(
-        default=None, description="the smallest sufficient value, in ``unit`` (see ``least``)"
+        default=None, description="the value to move the limit to, in ``unit`` (see ``least``)"
     )
     unit: str = ""
     text: str
@@ -224,8 +224,9 @@ class Repair(Out):
     verified: bool = Field(default=False, description="re-planned with the change applied: a plan exists")
     least: bool = Field(
         default=True,
-        description="``required`` is proven the smallest sufficient value; false: it suffices, but the search "
-        "stopped at its time limit before proving that no smaller change does",
+        description="the change is proven the least that restores a plan (the smallest raise, the "
+        "smallest cut of a floor); false: it does restore one, but a search stopped at its time limit "
+        "before proving that no smaller change does",
     )
 
 

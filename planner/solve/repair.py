@@ -47,8 +47,8 @@ class Fix:
     plan: dict[str, int] | None = field(default=None, compare=False)
     """A plan that meets the moved limit (by variable name), to start checking the edit from."""
     least: bool = True
-    """``required`` is proven the smallest move; False when the search stopped at its time limit
-    first: the move is enough, but a smaller one may be too."""
+    """The move is proven the least (smallest raise, smallest cut of a floor); False when a
+    search stopped at its time limit first: the move is enough, but a smaller one may be too."""
 
 
 def fixes(problem: Problem, core: list[str], options: SolverOptions) -> list[Fix]:
@@ -96,34 +96,48 @@ def _exact(problem: Problem, lim: Limit, options: SolverOptions) -> Fix | None:
 
 def _floor(problem: Problem, lim: Limit, options: SolverOptions) -> Fix | None:
     """Largest floor value with a plan (feasibility only falls as a floor rises)."""
-    if not _has_plan(problem, lim.name, 0.0, options):
+    has_plan = _Checks(problem, lim.name, options)
+    if not has_plan(0.0):
         return None
     step = lim.current / DEMAND_STEPS if lim.kind == "demand" else SHARE_STEP
     hi_k = math.floor(lim.current / step + 1e-9)
-    best = _bisect(0, hi_k, lambda k: _has_plan(problem, lim.name, k * step, options))
+    best = _bisect(0, hi_k, lambda k: has_plan(k * step))
     value = best * step
     if lim.kind != "demand":
         value = round(value, 4)
-    return Fix(lim.name, "lower", lim.current, value, lim.unit)
+    return Fix(lim.name, "lower", lim.current, value, lim.unit, least=not has_plan.unsure)
 
 
 def _cluster(problem: Problem, lim: Limit, options: SolverOptions) -> Fix | None:
+    has_plan = _Checks(problem, lim.name, options)
     sizes = [s for s in cluster_sizes(problem, lim.name) if s > lim.current]
-    if not sizes or not _has_plan(problem, lim.name, sizes[-1], options):
+    if not sizes or not has_plan(sizes[-1]):
         return None
     # smallest index whose size has a plan: bisect on the complement
     lo, hi = 0, len(sizes) - 1
     while lo < hi:
         mid = (lo + hi) // 2
-        if _has_plan(problem, lim.name, sizes[mid], options):
+        if has_plan(sizes[mid]):
             hi = mid
         else:
             lo = mid + 1
-    return Fix(lim.name, "raise", lim.current, float(sizes[lo]), lim.unit)
+    return Fix(lim.name, "raise", lim.current, float(sizes[lo]), lim.unit, least=not has_plan.unsure)
 
 
-def _has_plan(problem: Problem, name: str, value: float, options: SolverOptions) -> bool:
-    return probe.feasibility(moved(problem, name, value), options).feasible
+@dataclass
+class _Checks:
+    """Is there a plan with limit ``name`` moved to a value? Remembers whether any answer was
+    cut short by the time limit (counted as no plan), so the move found may not be the least."""
+
+    problem: Problem
+    name: str
+    options: SolverOptions
+    unsure: bool = False
+
+    def __call__(self, value: float) -> bool:
+        found = probe.feasibility(moved(self.problem, self.name, value), self.options)
+        self.unsure = self.unsure or not (found.feasible or found.infeasible)
+        return found.feasible
 
 
 def _bisect(lo: int, hi: int, ok: Callable[[int], bool]) -> int:
