@@ -33,6 +33,7 @@ from planner.solve.run import (
     SolveResult,
     SolverOptions,
     build,
+    hint_values,
     in_model,
     make_solver,
     objective_below,
@@ -84,9 +85,7 @@ def improve(
                     domain.clear()
                     domain.extend([current[name], current[name]])
         objective_below(model, value)
-        hints = model.proto.solution_hint
-        hints.vars.extend(v.index for v in by_name.values())
-        hints.values.extend(current[name] for name in by_name)
+        hint_values(model, by_name, current)
         solver = make_solver(one, min(STEP_S, left))
         code = interrupt.solve(solver, model)
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
