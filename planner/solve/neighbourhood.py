@@ -70,6 +70,10 @@ def improve(
     jobs = sorted(choices)
     rng = random.Random(options.seed)
     one = replace(options, workers=1)
+    # every job's choices held at the plan; a step copies this and frees a few jobs again
+    held = b.model.clone()
+    for job in jobs:
+        _hold(held, by_name, choices[job], current)
     steps = better = stalled = 0
     while jobs and stalled < STALL_STEPS and not interrupt.requested() and not (stop is not None and stop.is_set()):
         left = options.time_limit_s - (time.perf_counter() - began)
@@ -77,20 +81,22 @@ def improve(
             break
         steps += 1
         free = _neighbourhood(jobs, choices, current, rng)
-        model = b.model.clone()
-        for job in jobs:
-            if job not in free:
-                for name, _ in choices[job]:
-                    domain = model.proto.variables[by_name[name].index].domain
-                    domain.clear()
-                    domain.extend([current[name], current[name]])
+        model = held.clone()
+        for job in free:
+            for name, _ in choices[job]:
+                domain = model.proto.variables[by_name[name].index].domain
+                domain.clear()
+                domain.extend(b.model.proto.variables[by_name[name].index].domain)
         objective_below(model, value)
         hint_values(model, by_name, current)
         solver = make_solver(one, min(STEP_S, left))
         code = interrupt.solve(solver, model)
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            current = {name: int(solver.value(v)) for name, v in by_name.items()}
+            found = list(solver.response_proto.solution)
+            current = {name: found[v.index] for name, v in by_name.items()}
             value = round(solver.objective_value)
+            for job in free:
+                _hold(held, by_name, choices[job], current)
             better += 1
             stalled = 0
         else:
@@ -110,6 +116,16 @@ def improve(
         stage_values={first.name: float(value)},
         workers=1,
     )
+
+
+def _hold(
+    model: cp_model.CpModel, by_name: dict[str, cp_model.IntVar], names: list[tuple[str, str]], at: dict[str, int]
+) -> None:
+    """Fix these variables of ``model`` to their values in ``at``."""
+    for name, _ in names:
+        domain = model.proto.variables[by_name[name].index].domain
+        domain.clear()
+        domain.extend([at[name], at[name]])
 
 
 def _choices(b: Builder) -> Choices:
