@@ -66,8 +66,8 @@ def shortlist_statuses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         made.extend(id(small) for small in smalls if small is not None)
         return smalls
 
-    def spy(problem, options, start_from=None, incumbent=None):  # type: ignore[no-untyped-def]
-        result = real_solve(problem, options, start_from=start_from, incumbent=incumbent)
+    def spy(problem, options, incumbent=None):  # type: ignore[no-untyped-def]
+        result = real_solve(problem, options, incumbent=incumbent)
         if id(problem) in made:
             seen.append(result.status)
         return result
@@ -167,8 +167,8 @@ def test_time_figures_cover_every_search(bundled: Catalog, monkeypatch: pytest.M
     walls: list[float] = []
     real = strategy.solve_problem
 
-    def timed(problem, options, start_from=None, incumbent=None):  # type: ignore[no-untyped-def]
-        result = real(problem, options, start_from=start_from, incumbent=incumbent)
+    def timed(problem, options, incumbent=None):  # type: ignore[no-untyped-def]
+        result = real(problem, options, incumbent=incumbent)
         walls.append(result.wall_time_s)
         return result
 
@@ -323,3 +323,31 @@ def test_the_budget_a_fleet_needs_is_its_proven_optimum(bundled: Catalog) -> Non
     fix = next(r for r in plan.explanation.repairs if r["constraint"] == "budget:total")
     assert fix["verified"] and fix["least"]
     assert fix["required"] == 5_473_036
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_a_ctrl_c_on_the_reduced_model_keeps_its_bound_only_where_exact(
+    bundled: Catalog, monkeypatch: pytest.MonkeyPatch, exact: bool
+) -> None:
+    """The model without dominated sites bounds the full model only where the reduction is shown
+    exact; a Ctrl-C that ends the search there keeps the plan, and the bound only then."""
+    from planner.catalog.workload_file import load_workload
+    from planner.solve.dominance import dominated_sites
+
+    p = prepare(load_workload(ROOT / "examples" / "state-cloud-inference.yaml"), bundled)
+    assert dominated_sites(p)  # the reduced model is searched first
+    real = strategy.solve_problem
+
+    def stopped(problem, options, incumbent=None):  # type: ignore[no-untyped-def]
+        result = real(problem, options, incumbent=incumbent)
+        result.interrupted = True  # as if Ctrl-C came at the end of this search
+        return result
+
+    monkeypatch.setattr(strategy, "solve_problem", stopped)
+    monkeypatch.setattr(strategy, "reduction_is_exact", lambda *args: exact)
+    solved, result = strategy.solve(p, SolverOptions(time_limit_s=30, workers=1))
+    assert solved is not p and result.objective_value is not None and result.solution
+    if exact:
+        assert result.status == "OPTIMAL" and result.best_bound == result.objective_value
+    else:
+        assert result.status == "FEASIBLE" and result.best_bound is None

@@ -38,6 +38,7 @@ from planner.solve.run import (
     make_solver,
     objective_below,
     per_site,
+    values_of,
     variables,
 )
 
@@ -92,8 +93,7 @@ def improve(
         solver = make_solver(one, min(STEP_S, left))
         code = interrupt.solve(solver, model)
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            found = list(solver.response_proto.solution)
-            current = {name: found[v.index] for name, v in by_name.items()}
+            current = values_of(solver, by_name)
             value = round(solver.objective_value)
             for job in free:
                 _hold(held, by_name, choices[job], current)

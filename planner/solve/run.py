@@ -137,7 +137,13 @@ def variables(b: Builder) -> dict[str, cp_model.IntVar]:
 
 def solution_of(b: Builder, solver: cp_model.CpSolver) -> dict[str, int]:
     """The solution in per-site names, whether or not the model pooled sites."""
-    return per_site(b, {name: int(solver.value(v)) for name, v in variables(b).items()})
+    return per_site(b, values_of(solver, variables(b)))
+
+
+def values_of(solver: cp_model.CpSolver, by_name: dict[str, cp_model.IntVar]) -> dict[str, int]:
+    """The solver's solution for these variables, read in bulk (per variable is slow on big models)."""
+    found = list(solver.response_proto.solution)
+    return {name: found[v.index] for name, v in by_name.items()}
 
 
 def per_site(b: Builder, values: dict[str, int]) -> dict[str, int]:
@@ -165,12 +171,7 @@ def hint_values(model: cp_model.CpModel, by_name: dict[str, cp_model.IntVar], va
     hints.values.extend(values[name] for name in by_name)
 
 
-def solve_problem(
-    problem: Problem,
-    options: SolverOptions,
-    start_from: dict[str, int] | None = None,
-    incumbent: Incumbent | None = None,
-) -> SolveResult:
+def solve_problem(problem: Problem, options: SolverOptions, incumbent: Incumbent | None = None) -> SolveResult:
     """Stage 1 decides status and objective; later stages only break ties within it (skipped
     without ``options.tie_breaks``).
 
@@ -203,9 +204,8 @@ def solve_problem(
         cutoff = incumbent if index == 0 and not stage.maximize else None
         if cutoff is not None:
             objective_below(model, cutoff.value)  # and no hint: it would pull the search back to it
-        warm = solution or (start_from or {} if index == 0 and cutoff is None else {})
-        if warm:
-            hint(b, warm)
+        if solution:  # a tie-break stage starts from the plan of the stage before
+            hint(b, solution)
         left = options.time_limit_s - (time.perf_counter() - start)
         if index > 0 and left <= 0.01:
             log.info("time limit reached before tie-break stage %s; keeping the plan found", stage.name)

@@ -50,74 +50,63 @@ def solve(problem: Problem, options: SolverOptions) -> tuple[Problem, SolveResul
 
 def _solve(problem: Problem, options: SolverOptions) -> tuple[Problem, SolveResult]:
     start = time.perf_counter()
+    deadline = start + options.time_limit_s
     dropped = dominated_sites(problem)
     small = reduced(problem, dropped) if dropped else problem
+    exact = _exactness(problem, bool(dropped))
     if options.workers >= 2 and shortlist.applies(small):
         narrow, wide = shortlist.shortlists(small, shortlist.PASSES)
         if narrow is not None and wide is not None:  # else the two searches would be one
-            return _side_by_side_then_full(problem, small, bool(dropped), options, (narrow, wide))
+            both = _side_by_side(small, options, exact, (narrow, wide))
+            return _conclude(problem, small, exact, both, options, deadline)
     quick, spent = _shortlist_plan(small, options)
-    if quick is not None and quick.interrupted:  # Ctrl-C: keep that plan; its bound says nothing here
-        quick.best_bound = None
-        quick.status = "FEASIBLE" if quick.status == "OPTIMAL" else quick.status
+    if quick is not None and quick.interrupted:  # Ctrl-C: that plan, without its shortlist's bound
         quick.solve_time_s = spent
-        return quick.builder.problem, quick
+        return _conclude(problem, small, exact, quick, options, deadline)
     options = replace(options, time_limit_s=max(options.time_limit_s - (time.perf_counter() - start), 0.05))
     incumbent = quick.incumbent() if quick is not None else None
-    if not dropped:
-        result = solve_problem(problem, options, incumbent=incumbent)
-        result.solve_time_s += spent
-        return problem, result
-    start = time.perf_counter()
-    first = solve_problem(
-        small, replace(options, time_limit_s=options.time_limit_s * REDUCED_SHARE), incumbent=incumbent
-    )
+    share = REDUCED_SHARE if dropped else 1.0  # the rest is for the full model, if needed
+    first = solve_problem(small, replace(options, time_limit_s=options.time_limit_s * share), incumbent=incumbent)
     first.solve_time_s += spent
-    found = first.status in ("OPTIMAL", "FEASIBLE") and first.objective_value is not None
-    if first.interrupted:  # Ctrl-C: keep what the search found, start nothing new
-        return small, first
-    if found and reduction_is_exact(problem, first.objective_value or 0.0, _unit_costs(problem)):
-        # the full optimum costs no more than this plan, so it cannot fill any site: the two
-        # models have the same optimum and the reduced bound is a bound for the full model
-        log.info("reduced model (%d offer-sites left out) is exact for the full model", len(dropped))
-        return small, first
-    log.info("reduced model not conclusive (%s); solving the full model", first.status)
-    left = options.time_limit_s - (time.perf_counter() - start)
-    # the full model keeps the best plan so far unless it finds a cheaper one (or proves it optimal)
-    incumbent = first.incumbent() or incumbent
-    full = solve_problem(
-        problem, replace(options, time_limit_s=max(left, 0.05)), start_from=first.solution, incumbent=incumbent
-    )
-    full.solve_time_s += first.solve_time_s
-    return problem, full
+    return _conclude(problem, small, exact, first, options, deadline)
 
 
-def _side_by_side_then_full(
-    problem: Problem, small: Problem, dropped: bool, options: SolverOptions, shortlists: tuple[Problem, Problem]
-) -> tuple[Problem, SolveResult]:
-    """:func:`_side_by_side` on the reduced model; the full model only when that is not exact."""
-    start = time.perf_counter()
+def _exactness(problem: Problem, dropped: bool) -> Callable[[float], bool]:
+    """Whether a plan of a given cost makes the reduced model exact for ``problem``: the full
+    optimum then costs no more, so it cannot fill any site; the two models have the same optimum
+    and the reduced bound is a bound for the full model (planner.solve.dominance)."""
     costs = _unit_costs(problem) if dropped else {}
+    return lambda value: not dropped or reduction_is_exact(problem, value, costs)
 
-    def exact(value: float) -> bool:
-        return not dropped or reduction_is_exact(problem, value, costs)
 
-    both = _side_by_side(small, options, exact, shortlists)
-    found = both.status in ("OPTIMAL", "FEASIBLE") and both.objective_value is not None
-    if found and both.builder.problem is small and exact(both.objective_value or 0.0):
-        if dropped:  # as in _solve: the bound of the reduced model holds for the full one
-            log.info("reduced model is exact for the full model")
-        return small, both
-    if both.interrupted:  # Ctrl-C: keep the plan; its bound holds only where shown exact above
-        both.best_bound = None
-        both.status = "FEASIBLE" if both.status == "OPTIMAL" else both.status
-        return both.builder.problem, both
-    if not dropped:  # no plan: proven infeasible, or none found in time
-        return small, both
-    log.info("reduced model not conclusive (%s); solving the full model", both.status)
-    left = options.time_limit_s - (time.perf_counter() - start)
-    full = solve_problem(problem, replace(options, time_limit_s=max(left, 0.05)), incumbent=both.incumbent())
-    full.solve_time_s += both.solve_time_s
+def _conclude(
+    problem: Problem,
+    small: Problem,
+    exact: Callable[[float], bool],
+    result: SolveResult,
+    options: SolverOptions,
+    deadline: float,
+) -> tuple[Problem, SolveResult]:
+    """After the reduced model ``small`` was searched: its answer where exact for the full
+    model; after a Ctrl-C, the plan without a bound unless exact; else the full model, below the
+    plan in hand, until ``deadline``."""
+    found = result.status in ("OPTIMAL", "FEASIBLE") and result.objective_value is not None
+    if found and result.builder.problem is small and exact(result.objective_value or 0.0):
+        if small is not problem:
+            left_out = len(problem.groups) - len(small.groups)
+            log.info("reduced model (%d offer-sites left out) is exact for the full model", left_out)
+        return small, result
+    if result.interrupted:  # Ctrl-C: keep the plan; a bound of another model says nothing here
+        if small is not problem or result.builder.problem is not small:
+            result.best_bound = None
+            result.status = "FEASIBLE" if result.status == "OPTIMAL" else result.status
+        return result.builder.problem, result
+    if small is problem:  # no plan: proven infeasible, or none found in time
+        return small, result
+    log.info("reduced model not conclusive (%s); solving the full model", result.status)
+    left = max(deadline - time.perf_counter(), 0.05)
+    full = solve_problem(problem, replace(options, time_limit_s=left), incumbent=result.incumbent())
+    full.solve_time_s += result.solve_time_s
     return problem, full
 
 
