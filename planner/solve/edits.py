@@ -123,6 +123,11 @@ NOT_LEAST = (
 """Said of a repair whose smallest-move search did not finish (repair.Fix.least)."""
 
 
+def worded(text: str, fix: Fix) -> str:
+    """A repair's text, saying so when its move is not proven the least."""
+    return text if fix.least else text + NOT_LEAST
+
+
 def repair(src: Inputs, problem: Problem, fix: Fix) -> Repair | None:
     """The checked user-facing change for one fix, or None if none restores a plan when applied."""
     for value in _tries(fix):
@@ -137,7 +142,7 @@ def repair(src: Inputs, problem: Problem, fix: Fix) -> Repair | None:
                 current=fix.current,
                 required=value,
                 unit=fix.unit,
-                text=_text(src, problem, fix, value) + ("" if fix.least else NOT_LEAST),
+                text=worded(_text(src, problem, fix, value), fix),
                 workload_edits=edits,
                 catalog_override=override,
                 verified=True,

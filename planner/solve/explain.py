@@ -140,9 +140,11 @@ def _repairs(problem: Problem, core: list[str], options: SolverOptions, src: Inp
                     current=fix.current,
                     required=fix.required,
                     unit=fix.unit,
-                    text=f"{fix.name}: {fix.action} "
-                    + (f"to {fix.required:g} {fix.unit}" if fix.required is not None else "")
-                    + ("" if fix.least else edits.NOT_LEAST),
+                    text=edits.worded(
+                        f"{fix.name}: {fix.action} "
+                        + (f"to {fix.required:g} {fix.unit}" if fix.required is not None else ""),
+                        fix,
+                    ),
                     least=fix.least,
                 )
             )
