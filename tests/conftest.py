@@ -1,4 +1,5 @@
-"""Shared fixtures: the bundled catalog, a small test catalog, and workload writers."""
+"""Shared fixtures: the bundled catalog, a small test catalog, workload writers, and a small
+multi-period fleet with a check that a plan of it holds in the per-site model."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import yaml
 
 import planner
 from planner.catalog.store import Catalog
+from planner.solve.problem import Problem
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -93,3 +95,28 @@ def npu_offer(**extra: Any) -> dict[str, Any]:
     }
     offer.update(extra)
     return offer
+
+
+@pytest.fixture(scope="session")
+def fleet_problem(bundled: Catalog) -> Problem:
+    """Six jobs over three periods: solved to proven optimality in seconds."""
+    from planner.bench import fleet_spec
+    from planner.models.fleet import Fleet
+    from planner.solve.prepare import prepare
+
+    return prepare(Fleet.model_validate(fleet_spec(6, 3)), bundled)
+
+
+def objective_when_fixed(p: Problem, solution: dict[str, int]) -> float:
+    """The plan fixed variable by variable in the per-site model with every constraint on: its
+    objective there (the calling test fails if the plan breaks any constraint)."""
+    from planner.solve.objective import stages
+    from planner.solve.run import SolverOptions, build, make_solver, variables
+
+    full = build(p)
+    for name, var in variables(full).items():
+        full.model.add(var == solution.get(name, 0))
+    full.model.minimize(stages(full)[0].expr)
+    solver = make_solver(SolverOptions(workers=1), 60)
+    assert solver.status_name(solver.solve(full.model)) == "OPTIMAL"
+    return solver.objective_value

@@ -7,21 +7,12 @@ import threading
 
 import pytest
 
-from planner.bench import fleet_spec
-from planner.catalog.store import Catalog
-from planner.models.fleet import Fleet
 from planner.solve import neighbourhood, shortlist
-from planner.solve.objective import stages
-from planner.solve.prepare import prepare
 from planner.solve.problem import Problem
-from planner.solve.run import Incumbent, SolverOptions, build, make_solver, solve_problem, variables
+from planner.solve.run import Incumbent, SolverOptions, solve_problem
+from tests.conftest import objective_when_fixed
 
 OPTIONS = SolverOptions(time_limit_s=60, workers=1)
-
-
-@pytest.fixture(scope="module")
-def fleet_problem(bundled: Catalog) -> Problem:
-    return prepare(Fleet.model_validate(fleet_spec(6, 3)), bundled)
 
 
 @pytest.fixture(scope="module")
@@ -34,18 +25,6 @@ def narrow_plan(fleet_problem: Problem) -> Incumbent:
     return plan
 
 
-def objective_of(p: Problem, solution: dict[str, int]) -> float:
-    """The plan fixed variable by variable in the per-site model with every constraint on:
-    its objective there (the test fails if the plan breaks any constraint)."""
-    full = build(p)
-    for name, var in variables(full).items():
-        full.model.add(var == solution.get(name, 0))
-    full.model.minimize(stages(full)[0].expr)
-    solver = make_solver(OPTIONS, 60)
-    assert solver.status_name(solver.solve(full.model)) == "OPTIMAL"
-    return solver.objective_value
-
-
 def test_finds_a_cheaper_plan_of_the_full_model(fleet_problem: Problem, narrow_plan: Incumbent) -> None:
     optimum = solve_problem(fleet_problem, OPTIONS).objective_value
     assert optimum is not None and narrow_plan.value > optimum  # room to improve
@@ -53,7 +32,7 @@ def test_finds_a_cheaper_plan_of_the_full_model(fleet_problem: Problem, narrow_p
     assert result.status == "FEASIBLE" and result.best_bound is None
     assert result.objective_value is not None
     assert optimum <= result.objective_value < narrow_plan.value
-    assert objective_of(fleet_problem, result.solution) == result.objective_value
+    assert objective_when_fixed(fleet_problem, result.solution) == result.objective_value
 
 
 def test_an_optimal_start_comes_back_unchanged(fleet_problem: Problem) -> None:

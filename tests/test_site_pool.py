@@ -28,57 +28,57 @@ def optimum(problem: Problem, compact: bool) -> tuple[str, float, dict[str, int]
 
 
 @pytest.fixture(scope="module")
-def fleet_problem(bundled: Catalog) -> Problem:
+def fleet_4x2(bundled: Catalog) -> Problem:
     return prepare(Fleet.model_validate(fleet_spec(4, 2)), bundled)
 
 
-def test_pools_form_over_every_site_of_an_offer(fleet_problem: Problem) -> None:
-    pools = site_pool.find(fleet_problem)
+def test_pools_form_over_every_site_of_an_offer(fleet_4x2: Problem) -> None:
+    pools = site_pool.find(fleet_4x2)
     assert pools is not None
     for (offer, _), sites in pools.sites.items():
-        assert sites == tuple(sorted(k for k, g in fleet_problem.groups.items() if g.offer == offer))
+        assert sites == tuple(sorted(k for k, g in fleet_4x2.groups.items() if g.offer == offer))
         assert len(sites) >= 2
 
 
-def test_pooled_model_is_smaller_with_the_same_optimum(fleet_problem: Problem) -> None:
-    full = build(fleet_problem)
-    small = build(fleet_problem, compact=True)
+def test_pooled_model_is_smaller_with_the_same_optimum(fleet_4x2: Problem) -> None:
+    full = build(fleet_4x2)
+    small = build(fleet_4x2, compact=True)
     assert len(small.x) + len(small.s) < len(full.x) / 2
-    status_full, cost_full, _ = optimum(fleet_problem, compact=False)
-    status_small, cost_small, _ = optimum(fleet_problem, compact=True)
+    status_full, cost_full, _ = optimum(fleet_4x2, compact=False)
+    status_small, cost_small, _ = optimum(fleet_4x2, compact=True)
     assert status_full == status_small == "OPTIMAL"
     assert cost_small == cost_full
 
 
-def test_pooled_optimum_under_binding_site_power(fleet_problem: Problem) -> None:
+def test_pooled_optimum_under_binding_site_power(fleet_4x2: Problem) -> None:
     """Squeeze every site's power so the plan must spread over sites; pooling still matches."""
-    _, _, free = optimum(fleet_problem, compact=False)
-    b = build(fleet_problem)
+    _, _, free = optimum(fleet_4x2, compact=False)
+    b = build(fleet_4x2)
     used = {
         cap.name: max(
             sum(
-                fleet_problem.groups[k].power_kw_per_unit * sum(free.get(f"n:{k}@{s}", 0) for s in range(t + 1))
-                for k, g in fleet_problem.groups.items()
+                fleet_4x2.groups[k].power_kw_per_unit * sum(free.get(f"n:{k}@{s}", 0) for s in range(t + 1))
+                for k, g in fleet_4x2.groups.items()
                 if g.hosted and g.site in cap.sites
             )
             for t in b.periods
         )
-        for cap in fleet_problem.power_caps
+        for cap in fleet_4x2.power_caps
     }
     busiest = max(used.values())
     assert busiest > 0
     squeezed = dataclasses.replace(
-        fleet_problem,
+        fleet_4x2,
         power_caps=[
             dataclasses.replace(cap, max_kw=0.4 * busiest) if len(cap.sites) == 1 else cap
-            for cap in fleet_problem.power_caps
+            for cap in fleet_4x2.power_caps
         ],
     )
     status_full, cost_full, _ = optimum(squeezed, compact=False)
     status_small, cost_small, sol = optimum(squeezed, compact=True)
     assert status_full == status_small == "OPTIMAL"
     assert cost_small == cost_full
-    assert cost_full > optimum(fleet_problem, compact=False)[1]  # the squeeze did bind
+    assert cost_full > optimum(fleet_4x2, compact=False)[1]  # the squeeze did bind
     # the expanded solution is feasible for the per-site model, variable by variable
     check = build(squeezed)
     for name, var in {
@@ -90,13 +90,13 @@ def test_pooled_optimum_under_binding_site_power(fleet_problem: Problem) -> None
     assert cp_model.CpSolver().solve(check.model) == cp_model.OPTIMAL
 
 
-def test_expand_then_collapse_round_trips(fleet_problem: Problem) -> None:
-    b = build(fleet_problem, compact=True)
+def test_expand_then_collapse_round_trips(fleet_4x2: Problem) -> None:
+    b = build(fleet_4x2, compact=True)
     b.model.minimize(stages(b)[0].expr)
     solver = make_solver(SolverOptions(time_limit_s=60, workers=2), 60)
     assert solver.solve(b.model) == cp_model.OPTIMAL
     assert b.pools is not None
     raw = {v.name: int(solver.value(v)) for v in [*b.x.values(), *b.s.values()]}
     sol = solution_of(b, solver)
-    back = site_pool.collapse(b.pools, sol, len(fleet_problem.periods))
+    back = site_pool.collapse(b.pools, sol, len(fleet_4x2.periods))
     assert {k: back.get(k, 0) for k in raw} == raw
