@@ -8,10 +8,20 @@ and training choices where they are, and solve the whole model for a strictly ch
 Purchases, rentals and site placement stay free, so the chosen jobs can move to other parts,
 sites or periods, rent instead of buy, and share units with the rest of the fleet.
 
-Each step is a small search (most variables fixed, so presolve removes them), and every plan
-it returns is a plan of the whole model. It proves no bound. Measured on 200 x 12 (20 s from
-the 78.2M side-by-side plan, 2026-11-21): 6 jobs a step, 0.5 s each: 77.7-77.8M; 10 or 20
-jobs a step: 77.9-78.0M; 40: 78.1M.
+Each step solves only the free variables (planner.solve.submodel folds the held ones into
+the rows), and every plan it returns is a plan of the whole model. It proves no bound.
+
+Measured on 200 x 12, 15 s from the wide shortlist's 77.99M plan (2026-11-21, three seeds
+each). When each step cloned the whole model with the other jobs held, a step spent 0.23-0.35 s
+in presolve and the root LP before its first plan: 6 jobs a step, 0.5 s each, gave 77.54-77.77M.
+4 jobs at 0.5 s gave 77.50-77.64M, 3 jobs at 0.3 s 77.53-77.59M. With the small model the
+first plan comes at about 0.09 s: 4 jobs at 0.3 s gave 77.61-77.63M. Alone that is within the
+seed-to-seed spread, but in the full 30 s search, run alternately with the old code (6 jobs, 0.5 s, clones) at the same
+load, it gave 1.37 and 1.67 % where the old code gave 1.57 and 2.53 %. Worse: larger
+neighbourhoods (6 jobs at 0.3 s: 77.60-77.66M; earlier, from a 78.2M plan, 10-40 jobs:
+77.9-78.1M); sizing each step by whether the last was proved (grow) or stopped by the clock
+(shrink): 77.64-77.71M; whole periods (every job's serving in one period free): 77.99M to
+77.98M in 12 steps of up to 1 s.
 """
 
 from __future__ import annotations
@@ -22,9 +32,10 @@ import threading
 import time
 from dataclasses import replace
 
+import numpy as np
 from ortools.sat.python import cp_model
 
-from planner.solve import interrupt
+from planner.solve import interrupt, submodel
 from planner.solve.builder import Builder
 from planner.solve.objective import stages
 from planner.solve.problem import Problem
@@ -33,23 +44,21 @@ from planner.solve.run import (
     SolveResult,
     SolverOptions,
     build,
-    hint_values,
     in_model,
     make_solver,
-    objective_below,
     per_site,
-    values_of,
     variables,
 )
 
 log = logging.getLogger(__name__)
 
-JOBS_PER_STEP = 6
-STEP_S = 0.5
+JOBS_PER_STEP = 4
+STEP_S = 0.3
 """Wall seconds one step may search."""
-STALL_STEPS = 10
+STALL_STEPS = 20
 """Steps in a row without a cheaper plan after which the search gives up (small fleets: their
-plans are near optimal already and the time is better spent proving a bound)."""
+plans are near optimal already and the time is better spent proving a bound). 20 steps of
+0.3 s: about the 5 s that 10 steps of 0.5 s took before the steps got shorter."""
 
 Choices = dict[str, list[tuple[str, str]]]
 """Per job: its serving (x) and training (y) variables by name, each with its offer."""
@@ -66,43 +75,42 @@ def improve(
     first = stages(b)[0]
     b.model.minimize(first.expr)
     by_name = variables(b)
-    current, value = in_model(b, start.solution), start.value
+    rows = submodel.rows_of(b.model)
+    start_values = in_model(b, start.solution)
+    values = np.zeros(len(b.model.proto.variables), dtype=np.int64)
+    for name, var in by_name.items():
+        values[var.index] = start_values[name]
+    value = start.value
     choices = _choices(b)
     jobs = sorted(choices)
+    # purchases, rentals, placements (and a hedge's re-allocations) are free in every step
+    shared = np.ones(len(values), dtype=bool)
+    for names in choices.values():
+        shared[[by_name[name].index for name, _ in names]] = False
     rng = random.Random(options.seed)
     one = replace(options, workers=1)
-    # every job's choices held at the plan; a step copies this and frees a few jobs again
-    held = b.model.clone()
-    for job in jobs:
-        _hold(held, by_name, choices[job], current)
     steps = better = stalled = 0
     while jobs and stalled < STALL_STEPS and not interrupt.requested() and not (stop is not None and stop.is_set()):
         left = options.time_limit_s - (time.perf_counter() - began)
         if left < STEP_S / 2:
             break
         steps += 1
-        free = _neighbourhood(jobs, choices, current, rng)
-        model = held.clone()
-        for job in free:
-            for name, _ in choices[job]:
-                domain = model.proto.variables[by_name[name].index].domain
-                domain.clear()
-                domain.extend(b.model.proto.variables[by_name[name].index].domain)
-        objective_below(model, value)
-        hint_values(model, by_name, current)
+        free = shared.copy()
+        for job in _neighbourhood(jobs, choices, by_name, values, rng):
+            free[[by_name[name].index for name, _ in choices[job]]] = True
+        model, idx = submodel.restricted(rows, values, free, value)
         solver = make_solver(one, min(STEP_S, left))
         code = interrupt.solve(solver, model)
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            current = values_of(solver, by_name)
+            values[idx] = list(solver.response_proto.solution)
             value = round(solver.objective_value)
-            for job in free:
-                _hold(held, by_name, choices[job], current)
             better += 1
             stalled = 0
         else:
             stalled += 1
     log.info("neighbourhood search: %d steps, %d cheaper plans, %d USD", steps, better, value)
     spent = time.perf_counter() - began
+    current = {name: int(values[var.index]) for name, var in by_name.items()}
     return SolveResult(
         status="FEASIBLE",
         solution=per_site(b, current) if better else dict(start.solution),
@@ -118,16 +126,6 @@ def improve(
     )
 
 
-def _hold(
-    model: cp_model.CpModel, by_name: dict[str, cp_model.IntVar], names: list[tuple[str, str]], at: dict[str, int]
-) -> None:
-    """Fix these variables of ``model`` to their values in ``at``."""
-    for name, _ in names:
-        domain = model.proto.variables[by_name[name].index].domain
-        domain.clear()
-        domain.extend([at[name], at[name]])
-
-
 def _choices(b: Builder) -> Choices:
     p = b.problem
     out: Choices = {}
@@ -140,10 +138,16 @@ def _choices(b: Builder) -> Choices:
     return out
 
 
-def _neighbourhood(jobs: list[str], choices: Choices, current: dict[str, int], rng: random.Random) -> set[str]:
+def _neighbourhood(
+    jobs: list[str],
+    choices: Choices,
+    by_name: dict[str, cp_model.IntVar],
+    values: np.ndarray,
+    rng: random.Random,
+) -> set[str]:
     """A random job and up to JOBS_PER_STEP − 1 others that now use one of its offers (jobs
     that share units are the ones whose joint re-planning can save)."""
-    offers = {job: {offer for name, offer in choices[job] if current[name]} for job in jobs}
+    offers = {job: {offer for name, offer in choices[job] if values[by_name[name].index]} for job in jobs}
     seed = rng.choice(jobs)
     related = [j for j in jobs if j != seed and offers[j] & offers[seed]]
     return {seed, *rng.sample(related, min(JOBS_PER_STEP - 1, len(related)))}
