@@ -33,8 +33,8 @@ SHORTLIST_SHARES = (0.25, 0.3)
 """Share of the time limit each shortlist pass may use (see shortlist.PASSES). The narrow plan is
 the wide pass's cutoff, and the chain is sensitive to it. 200 x 12, 30 s (2026-11-21): stopped at
 6 s, the narrow pass ended at 80.58M or 80.73M, and the wide pass then reached 77.99M or 78.24M
-(1.3-1.7 % in the end, eight runs); at 7.5 s it ended at 80.58M in six runs of six (1.31-1.42 %).
-At 3 s: 83.81M, the wide pass 79.57M, 2.2-3.2 %."""
+(1.33-1.69 % in the end, eight runs); stopped at 7.5 s, it ended at 80.58M in all four runs
+that logged it (1.31-1.42 %). At 3 s: 83.81M, the wide pass 79.57M, 2.2-3.2 %."""
 
 
 def _unit_costs(p: Problem) -> dict[str, list[float]]:
