@@ -4,7 +4,7 @@ The neighbourhood search solves many such models. Holding variables in a clone o
 model leaves the work to CP-SAT: on 200 x 12 (25k variables, 2.2k rows) each call spent about
 0.1 s in presolve and as long again on the root LP, before any search. Here the held
 variables are folded into the rows' bounds, so CP-SAT sees only the free variables and the
-rows that contain one (about 1.3k variables and 600 rows for three jobs on 200 x 12).
+rows that contain one (0.8-1.0k variables and 540-560 rows for three jobs on 200 x 12).
 
 Exact: a row with no free variable holds at the plan, since the plan is feasible and those
 values do not change; a kept row's bounds move by the held part's constant, so a solution of
