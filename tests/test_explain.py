@@ -350,3 +350,55 @@ def test_a_floor_found_with_probes_cut_short_is_not_called_least(
     assert fix.least is not cut_short
     if cut_short:
         assert fix.required == 0.0  # every probe above 0 was cut short
+
+
+@pytest.mark.parametrize("ctrl_c", [False, True])
+def test_a_ctrl_c_during_the_explanation_is_said_and_drops_no_member_unchecked(
+    mini: Catalog, monkeypatch: pytest.MonkeyPatch, ctrl_c: bool
+) -> None:
+    """Ctrl-C after the first infeasibility check: the deletion checks and repair searches left
+    do not run, every member stays (the set still cannot all hold), and the explanation says it
+    is not shown minimal and was stopped."""
+    from planner.solve import interrupt
+    from planner.solve.explain import explain
+    from planner.solve.run import SolverOptions
+
+    problem = prepare(Workload.model_validate(serving(constraints={"budget": {"total": 1000}})), mini)
+    asked: list[int] = []
+
+    def after_the_first_check() -> bool:
+        asked.append(1)
+        return ctrl_c and len(asked) > 1
+
+    monkeypatch.setattr(interrupt, "requested", after_the_first_check)
+    ex = explain(problem, SolverOptions(time_limit_s=5, workers=1))
+    assert set(ex.core) == {"budget:total", "demand:requests_per_s"}
+    assert ex.minimal is not ctrl_c and ex.interrupted is ctrl_c
+    assert bool(ex.repairs) is not ctrl_c
+    assert len(ex.caveats()) == (2 if ctrl_c else 0)
+    if ctrl_c:
+        assert "not shown minimal" in ex.caveats()[0] and "Ctrl-C" in ex.caveats()[1]
+
+
+def test_an_explanation_cut_short_says_so_in_the_terminal_and_the_report(mini: Catalog) -> None:
+    from planner.report.document import plan_report
+
+    p = plan_of(serving(constraints={"budget": {"total": 1000}}), mini)
+    assert p.explanation is not None
+    assert "not shown minimal" not in _shown(p) + " ".join(plan_report(p).explanation)
+    p.explanation = p.explanation.model_copy(update={"minimal": False, "interrupted": True})
+    shown, report = _shown(p), plan_report(p).explanation
+    assert len(p.explanation.caveats()) == 2
+    for caveat in p.explanation.caveats():
+        assert caveat in shown and f"({caveat})" in report
+
+
+def _shown(p: planner.Plan) -> str:
+    """The terminal's explanation panel as text (wide enough not to wrap)."""
+    from rich.console import Console
+
+    from planner.report.terminal import _explanation
+
+    console = Console(width=400, record=True)
+    console.print(_explanation(p))
+    return console.export_text()

@@ -233,11 +233,27 @@ class Repair(Out):
 class Explanation(Out):
     """Why no plan exists: a minimal set of constraints that cannot all hold."""
 
+    def caveats(self) -> list[str]:
+        """What the reader must know when the explanation did not finish."""
+        out = []
+        if not self.minimal:
+            out.append("not shown minimal: a check was stopped (time limit or Ctrl-C), so some may not be needed")
+        if self.interrupted:
+            out.append("Ctrl-C stopped the explanation: later checks and repairs were skipped")
+        return out
+
     summary: str
     core: list[str] = Field(default_factory=list)
     details: list[str] = Field(default_factory=list)
     repairs: list[dict[str, Any]] = Field(default_factory=list, description="Repair objects (see Repair)")
     members: list[CoreMember] = Field(default_factory=list, description="the core, one phrase per member")
+    minimal: bool = Field(
+        default=True,
+        description="false when a time limit or Ctrl-C stopped a check: some members may not be needed",
+    )
+    interrupted: bool = Field(
+        default=False, description="Ctrl-C stopped the explanation: later checks and repairs were skipped"
+    )
 
 
 class Marginal(Out):

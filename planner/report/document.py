@@ -118,6 +118,7 @@ def plan_report(plan: Plan, catalog: Catalog | None = None, workload: Workload |
             rep.explanation = [f"No plan: {ex.summary}."]
             if ex.core:
                 rep.explanation.append("Conflicting constraints: " + ", ".join(ex.core))
+            rep.explanation += [f"({caveat})" for caveat in ex.caveats()]
             rep.explanation += list(ex.details) + [f"Fix: {r.get('text', r)}" for r in ex.repairs]
         rep.tables.append(summary_table(plan))
     if catalog is not None:

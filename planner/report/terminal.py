@@ -256,6 +256,7 @@ def _explanation(plan: Plan) -> Panel:
         body.extend(Text(f"  • {m.text}") for m in ex.members)
     elif ex.core:
         body.append(Text("Conflicting constraints: " + ", ".join(ex.core)))
+    body.extend(Text(f"  ({caveat})", style="yellow") for caveat in ex.caveats())
     if ex.repairs:
         body.append(Text("Any one of these changes gives a plan:", style="bold"))
     for r in ex.repairs:

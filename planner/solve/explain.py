@@ -2,7 +2,9 @@
 
 Every user constraint sits behind one assumption literal. CP-SAT returns a sufficient set of
 assumptions for infeasibility; deletion then drops each member whose removal keeps the model
-infeasible, so every name left is needed (a minimal, not necessarily minimum, core). SLOs and
+infeasible, so every name left is needed (a minimal, not necessarily minimum, core). A member
+whose check a time limit or Ctrl-C stopped stays in, and the explanation is then marked not
+minimal; after a Ctrl-C no further check or repair search starts (probe.solve). SLOs and
 deadlines act before the model; :mod:`planner.solve.targets` asks whether loosening one of
 them lets the core hold, and adds it to the core if so. Each member then gets the smallest
 change that restores a plan on its own (:mod:`planner.solve.repair`), written as an edit to
@@ -16,7 +18,7 @@ import logging
 from ortools.sat.python import cp_model
 
 from planner.models.plan import CoreMember, Explanation, Repair
-from planner.solve import edits, repair, targets
+from planner.solve import edits, interrupt, repair, targets
 from planner.solve.edits import Inputs
 from planner.solve.limits import demand_job
 from planner.solve.probe import STRUCTURAL
@@ -31,18 +33,24 @@ POLICY_FAMILIES = ("policy:", "domestic_share:", "residency:")
 
 def _infeasible(
     model: cp_model.CpModel, literals: list[cp_model.IntVar], options: SolverOptions
-) -> tuple[bool, list[int]]:
+) -> tuple[bool | None, list[int]]:
+    """True (with CP-SAT's sufficient assumptions) or False when proven, None when a time limit
+    or a Ctrl-C stopped the check first."""
+    if interrupt.requested():
+        return None, []
     model.clear_assumptions()
     model.add_assumptions(literals)
     solver = make_solver(SolverOptions(options.time_limit_s, 1, options.seed), max(0.5, options.time_limit_s / 4))
-    status = solver.solve(model)
+    status = interrupt.solve(solver, model)
     if status == cp_model.INFEASIBLE:
         return True, list(solver.sufficient_assumptions_for_infeasibility())
-    return False, []
+    return (False if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None), []
 
 
-def minimal_core(problem: Problem, options: SolverOptions) -> list[str] | None:
-    """Names of a minimal conflicting set, or None if the model is not infeasible."""
+def minimal_core(problem: Problem, options: SolverOptions) -> tuple[list[str], bool] | None:
+    """Names of a conflicting set, and whether it is shown minimal (every deletion check ended;
+    a member whose check a time limit or Ctrl-C stopped stays in); None if the model is not
+    shown infeasible."""
     b = build(problem, explain=True)
     for name, lit in b.literals.items():
         if name.startswith(STRUCTURAL):
@@ -54,12 +62,15 @@ def minimal_core(problem: Problem, options: SolverOptions) -> list[str] | None:
         return None
     by_index = {lit.index: name for name, lit in zip(names, lits, strict=True)}
     core = sorted({by_index[i] for i in core_idx if i in by_index}) or names
+    minimal = True
     for name in list(core):
         trial = [n for n in core if n != name]
         still, _ = _infeasible(b.model, [b.literals[n] for n in trial], options)
         if still:
             core = trial
-    return core
+        elif still is None:
+            minimal = False
+    return core, minimal
 
 
 def describe(problem: Problem, name: str) -> str:
@@ -168,9 +179,10 @@ def explain(problem: Problem, options: SolverOptions, src: Inputs | None = None)
     ``src`` (the user's workload and catalog) lets SLOs and deadlines join the conflict and
     turns repairs into checked edits of the user's files; without it repairs are in model terms.
     """
-    core = minimal_core(problem, options)
-    if core is None:
+    found_core = minimal_core(problem, options)
+    if found_core is None:
         return Explanation(summary="the model is infeasible but no conflicting set was isolated in time")
+    core, minimal = found_core
     found = targets.members(src, problem, core) if src is not None else []
     members = [CoreMember(name=n, family=n.split(":")[0], text=describe(problem, n)) for n in core]
     members += [CoreMember(name=t.name, family=t.name.split(":")[0], text=f"{t.label} ({t.name})") for t in found]
@@ -189,4 +201,6 @@ def explain(problem: Problem, options: SolverOptions, src: Inputs | None = None)
         details=_details(problem, core, src),
         repairs=[r.model_dump(mode="json") for r in fixes],
         members=members,
+        minimal=minimal,
+        interrupted=interrupt.requested(),
     )

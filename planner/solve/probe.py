@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from planner.solve import interrupt
 from planner.solve.builder import Builder
 from planner.solve.families import FAMILIES
 from planner.solve.objective import stages
@@ -24,7 +25,12 @@ log = logging.getLogger(__name__)
 STRUCTURAL = ("capacity:",)
 """Linking constraints are modelling, not user constraints: always enforced, never blamed or dropped."""
 
-_STATUS = {cp_model.OPTIMAL: "OPTIMAL", cp_model.FEASIBLE: "FEASIBLE", cp_model.INFEASIBLE: "INFEASIBLE"}
+_STATUS: dict[int, str] = {
+    int(cp_model.OPTIMAL): "OPTIMAL",
+    int(cp_model.FEASIBLE): "FEASIBLE",
+    int(cp_model.INFEASIBLE): "INFEASIBLE",
+}
+"""By CP-SAT status code, as :func:`interrupt.solve` returns it."""
 
 
 @dataclass(frozen=True)
@@ -84,8 +90,10 @@ def solve(
             b.model.minimize(objective)  # type: ignore[arg-type]
     if hint:
         set_hint(b, hint)
+    if interrupt.requested():  # after a Ctrl-C no new search starts; callers read this as unsure
+        return Probe("UNKNOWN")
     solver = make_solver(options, options.time_limit_s)
-    code = solver.solve(b.model)
+    code = interrupt.solve(solver, b.model)
     status = _STATUS.get(code, "UNKNOWN")
     found = status in ("OPTIMAL", "FEASIBLE")
     value = solver.objective_value if objective is not None and found else None
