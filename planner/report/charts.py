@@ -160,6 +160,31 @@ def stacked_bars(
     return _svg(width, height, title, body, "cost-chart")
 
 
+def _grid(
+    ticks: Sequence[float], sy: Callable[[float], float], left: float, right: float, label: Callable[[float], str]
+) -> list[str]:
+    """Horizontal grid lines at the y ticks, each labelled at the left (``label`` gives escaped text)."""
+    return [
+        f'<line x1="{left}" y1="{sy(t):.1f}" x2="{right}" y2="{sy(t):.1f}" stroke="#e3e3e3"/>'
+        f'<text x="{left - 8}" y="{sy(t) + 4:.1f}" font-size="11" fill="#555" text-anchor="end">'
+        f"{label(t)}</text>"
+        for t in ticks
+    ]
+
+
+def _frame(
+    left: float, right: float, top: float, plot_w: float, plot_h: float, height: float, x_label: str, y_label: str
+) -> list[str]:
+    """The x axis line and both axis titles."""
+    return [
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{right}" y2="{top + plot_h}" stroke="#888"/>',
+        f'<text x="{left + plot_w / 2:.1f}" y="{height - 10}" font-size="12" fill="#333" '
+        f'text-anchor="middle">{escape(x_label)}</text>',
+        f'<text x="14" y="{top + plot_h / 2:.1f}" font-size="12" fill="#333" text-anchor="middle" '
+        f'transform="rotate(-90 14 {top + plot_h / 2:.1f})">{escape(y_label)}</text>',
+    ]
+
+
 def _clip(text: str, limit: int = 36) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -192,12 +217,7 @@ def line_chart(
         return top + plot_h - (v - yt[0]) / (yt[-1] - yt[0]) * plot_h
 
     body = [f'<text x="0" y="16" font-size="14" font-weight="600" fill="#1a1a1a">{escape(title)}</text>']
-    for t in yt:
-        body.append(
-            f'<line x1="{left}" y1="{sy(t):.1f}" x2="{width - right}" y2="{sy(t):.1f}" stroke="#e3e3e3"/>'
-            f'<text x="{left - 8}" y="{sy(t) + 4:.1f}" font-size="11" fill="#555" text-anchor="end">'
-            f"{escape(y_fmt(t))}</text>"
-        )
+    body += _grid(yt, sy, left, width - right, lambda t: escape(y_fmt(t)))
     step = max(1, math.ceil(len(xs) / 11))
     for i, x in enumerate(xs):
         if i % step == 0 or i == len(xs) - 1:
@@ -205,15 +225,7 @@ def line_chart(
                 f'<text x="{sx(x):.1f}" y="{top + plot_h + 18}" font-size="11" fill="#555" '
                 f'text-anchor="middle">{escape(x_fmt(x))}</text>'
             )
-    body.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="#888"/>')
-    body.append(
-        f'<text x="{left + plot_w / 2:.1f}" y="{height - 10}" font-size="12" fill="#333" '
-        f'text-anchor="middle">{escape(x_label)}</text>'
-    )
-    body.append(
-        f'<text x="14" y="{top + plot_h / 2:.1f}" font-size="12" fill="#333" text-anchor="middle" '
-        f'transform="rotate(-90 14 {top + plot_h / 2:.1f})">{escape(y_label)}</text>'
-    )
+    body += _frame(left, width - right, top, plot_w, plot_h, height, x_label, y_label)
     for m in marks:
         body.append(
             f'<line class="mix-change" x1="{sx(m):.1f}" y1="{top}" x2="{sx(m):.1f}" y2="{top + plot_h}" '
@@ -276,12 +288,7 @@ def stacked_columns(
 
     body = [f'<text x="0" y="16" font-size="14" font-weight="600" fill="#1a1a1a">{escape(title)}</text>']
     body += _legend(list(colors.items()), left, 36, plot_w)
-    for t in yt:
-        body.append(
-            f'<line x1="{left}" y1="{sy(t):.1f}" x2="{width - right}" y2="{sy(t):.1f}" stroke="#e3e3e3"/>'
-            f'<text x="{left - 8}" y="{sy(t) + 4:.1f}" font-size="11" fill="#555" text-anchor="end">'
-            f"{t:,.0f}</text>"
-        )
+    body += _grid(yt, sy, left, width - right, lambda t: f"{t:,.0f}")
     step = max(1, math.ceil(len(xs) / 11))
     for i, x in enumerate(xs):
         cx = left + slot * (i + 0.5)
@@ -301,13 +308,5 @@ def stacked_columns(
                 f'<text x="{cx:.1f}" y="{top + plot_h + 18}" font-size="11" fill="#555" '
                 f'text-anchor="middle">{escape(x_fmt(x))}</text>'
             )
-    body.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="#888"/>')
-    body.append(
-        f'<text x="{left + plot_w / 2:.1f}" y="{height - 10}" font-size="12" fill="#333" '
-        f'text-anchor="middle">{escape(x_label)}</text>'
-    )
-    body.append(
-        f'<text x="14" y="{top + plot_h / 2:.1f}" font-size="12" fill="#333" text-anchor="middle" '
-        f'transform="rotate(-90 14 {top + plot_h / 2:.1f})">{escape(y_label)}</text>'
-    )
+    body += _frame(left, width - right, top, plot_w, plot_h, height, x_label, y_label)
     return _svg(width, height, title, body, "mix-chart")
