@@ -233,15 +233,6 @@ class Repair(Out):
 class Explanation(Out):
     """Why no plan exists: a minimal set of constraints that cannot all hold."""
 
-    def caveats(self) -> list[str]:
-        """What the reader must know when the explanation did not finish."""
-        out = []
-        if not self.minimal:
-            out.append("not shown minimal: a check was stopped (time limit or Ctrl-C), so some may not be needed")
-        if self.interrupted:
-            out.append("Ctrl-C stopped the explanation: later checks and repairs were skipped")
-        return out
-
     summary: str
     core: list[str] = Field(default_factory=list)
     details: list[str] = Field(default_factory=list)
@@ -254,6 +245,15 @@ class Explanation(Out):
     interrupted: bool = Field(
         default=False, description="Ctrl-C stopped the explanation: later checks and repairs were skipped"
     )
+
+    def caveats(self) -> list[str]:
+        """What the reader must know when the explanation did not finish."""
+        out = []
+        if not self.minimal:
+            out.append("not shown minimal: a check was stopped (time limit or Ctrl-C), so some may not be needed")
+        if self.interrupted:
+            out.append("Ctrl-C stopped the explanation: later checks and repairs were skipped")
+        return out
 
 
 class Marginal(Out):

@@ -16,12 +16,12 @@ each). When each step cloned the whole model with the other jobs held, a step sp
 in presolve and the root LP before its first plan: 6 jobs a step, 0.5 s each, gave 77.54-77.77M.
 4 jobs at 0.5 s gave 77.50-77.64M, 3 jobs at 0.3 s 77.53-77.59M. With the small model the
 first plan comes at about 0.09 s: 4 jobs at 0.3 s gave 77.61-77.63M. Alone that is within the
-seed-to-seed spread, but in the full 30 s search, run alternately with the old code (6 jobs, 0.5 s, clones) at the same
-load, it gave 1.37 and 1.67 % where the old code gave 1.57 and 2.53 %. Worse: larger
-neighbourhoods (6 jobs at 0.3 s: 77.60-77.66M; earlier, from a 78.2M plan, 10-40 jobs:
-77.9-78.1M); sizing each step by whether the last was proved (grow) or stopped by the clock
-(shrink): 77.64-77.71M; whole periods (every job's serving in one period free): 77.99M to
-77.98M in 12 steps of up to 1 s.
+seed-to-seed spread, but in the full 30 s search, run alternately at the same load with the old
+code (6 jobs, 0.5 s, clones), it gave 1.37 and 1.67 % where the old code gave 1.57 and 2.53 %.
+Worse: larger neighbourhoods (6 jobs at 0.3 s: 77.60-77.66M; earlier, from a 78.2M plan,
+10-40 jobs: 77.9-78.1M); sizing each step by whether the last was proved (grow) or stopped by
+the clock (shrink): 77.64-77.71M; whole periods (every job's serving in one period free):
+77.99M to 77.98M in 12 steps of up to 1 s.
 """
 
 from __future__ import annotations
@@ -61,8 +61,8 @@ are near optimal already and the time is better spent proving a bound). A count 
 (10 of 0.5 s) did this before; with 0.3 s steps that small fleets often prove in less, a count
 let 10 x 12 run its steps to the end of the limit."""
 
-Choices = dict[str, list[tuple[str, str]]]
-"""Per job: its serving (x) and training (y) variables by name, each with its offer."""
+Choices = dict[str, tuple[np.ndarray, np.ndarray]]
+"""Per job: the model indices of its serving (x) and training (y) variables, and each one's offer."""
 
 
 def improve(
@@ -86,8 +86,8 @@ def improve(
     jobs = sorted(choices)
     # purchases, rentals, placements (and a hedge's re-allocations) are free in every step
     shared = np.ones(len(values), dtype=bool)
-    for names in choices.values():
-        shared[[by_name[name].index for name, _ in names]] = False
+    for indices, _ in choices.values():
+        shared[indices] = False
     rng = random.Random(options.seed)
     one = replace(options, workers=1)
     steps = better = 0
@@ -103,8 +103,8 @@ def improve(
             break
         steps += 1
         free = shared.copy()
-        for job in _neighbourhood(jobs, choices, by_name, values, rng):
-            free[[by_name[name].index for name, _ in choices[job]]] = True
+        for job in _neighbourhood(jobs, choices, values, rng):
+            free[choices[job][0]] = True
         model, idx = submodel.restricted(rows, values, free, value)
         solver = make_solver(one, min(STEP_S, left))
         code = interrupt.solve(solver, model)
@@ -132,27 +132,25 @@ def improve(
 
 
 def _choices(b: Builder) -> Choices:
+    """Per job, the model indices of its serving (x) and training (y) variables and their offers."""
     p = b.problem
-    out: Choices = {}
-    for key, t in b.x:
+    found: dict[str, list[tuple[int, str]]] = {}
+    for (key, _), var in b.x.items():
         c = p.candidates[key]
-        out.setdefault(c.job, []).append((f"x:{key}@{t}", p.groups[c.group].offer))
-    for key in b.y:
+        found.setdefault(c.job, []).append((var.index, p.groups[c.group].offer))
+    for key, var in b.y.items():
         c = p.candidates[key]
-        out.setdefault(c.job, []).append((f"y:{key}", p.groups[c.group].offer))
-    return out
+        found.setdefault(c.job, []).append((var.index, p.groups[c.group].offer))
+    return {
+        job: (np.array([i for i, _ in pairs], dtype=np.int64), np.array([o for _, o in pairs], dtype=object))
+        for job, pairs in found.items()
+    }
 
 
-def _neighbourhood(
-    jobs: list[str],
-    choices: Choices,
-    by_name: dict[str, cp_model.IntVar],
-    values: np.ndarray,
-    rng: random.Random,
-) -> set[str]:
+def _neighbourhood(jobs: list[str], choices: Choices, values: np.ndarray, rng: random.Random) -> set[str]:
     """A random job and up to JOBS_PER_STEP − 1 others that now use one of its offers (jobs
     that share units are the ones whose joint re-planning can save)."""
-    offers = {job: {offer for name, offer in choices[job] if values[by_name[name].index]} for job in jobs}
+    offers = {job: set(choices[job][1][values[choices[job][0]] != 0]) for job in jobs}
     seed = rng.choice(jobs)
     related = [j for j in jobs if j != seed and offers[j] & offers[seed]]
     return {seed, *rng.sample(related, min(JOBS_PER_STEP - 1, len(related)))}
