@@ -83,6 +83,8 @@ def solve(
     hint: dict[str, int] | None = None,
     keep: bool = False,
 ) -> Probe:
+    if interrupt.requested():  # after a Ctrl-C no new search starts; callers read this as unsure
+        return Probe("UNKNOWN")
     if objective is not None:
         if maximize:
             b.model.maximize(objective)  # type: ignore[arg-type]
@@ -90,8 +92,6 @@ def solve(
             b.model.minimize(objective)  # type: ignore[arg-type]
     if hint:
         set_hint(b, hint)
-    if interrupt.requested():  # after a Ctrl-C no new search starts; callers read this as unsure
-        return Probe("UNKNOWN")
     solver = make_solver(options, options.time_limit_s)
     code = interrupt.solve(solver, b.model)
     status = _STATUS.get(code, "UNKNOWN")

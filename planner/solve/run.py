@@ -161,12 +161,8 @@ def in_model(b: Builder, solution: dict[str, int]) -> dict[str, int]:
 def hint(b: Builder, solution: dict[str, int]) -> None:
     """Start the search from a per-site solution (pooled where the model pools)."""
     b.model.clear_hints()
-    hint_values(b.model, variables(b), in_model(b, solution))
-
-
-def hint_values(model: cp_model.CpModel, by_name: dict[str, cp_model.IntVar], values: dict[str, int]) -> None:
-    """Hint ``values`` (one per variable in ``by_name``) to a model without hints."""
-    hints = model.proto.solution_hint  # filled in bulk: add_hint per variable is slow on big models
+    by_name, values = variables(b), in_model(b, solution)
+    hints = b.model.proto.solution_hint  # filled in bulk: add_hint per variable is slow on big models
     hints.vars.extend(v.index for v in by_name.values())
     hints.values.extend(values[name] for name in by_name)
 

@@ -58,12 +58,14 @@ def _solve(problem: Problem, options: SolverOptions) -> tuple[Problem, SolveResu
     dropped = dominated_sites(problem)
     small = reduced(problem, dropped) if dropped else problem
     exact = _exactness(problem, bool(dropped))
+    passes: list[Pass] | None = None  # the shortlists, once ranked (None: _shortlist_plan ranks them)
     if options.workers >= 2 and shortlist.applies(small):
         narrow, wide = shortlist.shortlists(small, shortlist.PASSES)
         if narrow is not None and wide is not None:  # else the two searches would be one
             both = _side_by_side(small, options, exact, (narrow, wide))
             return _conclude(problem, small, exact, both, options, deadline)
-    quick, spent = _shortlist_plan(small, options)
+        passes = list(zip(shortlist.PASSES, (narrow, wide), SHORTLIST_SHARES, strict=True))
+    quick, spent = _shortlist_plan(small, options, passes)
     if quick is not None and quick.interrupted:  # Ctrl-C: that plan, without its shortlist's bound
         quick.solve_time_s = spent
         return _conclude(problem, small, exact, quick, options, deadline)
@@ -128,7 +130,8 @@ def _side_by_side(
     reduced cost (200 x 12, 20 s: bound 71.3M without one, 76.5M below a 95M one). One after
     the other, the bound got only what the shortlists left (200 x 12 in 30 s: 76.2M; side by
     side 76.6M). The answer is the cheapest plan with the better bound. The neighbourhood
-    search took 50 x 12 from 21.4M to 21.2-21.3M and 200 x 12 from 78.0-78.2M to 77.7-77.8M.
+    search took 50 x 12 from 21.4M to 21.2-21.3M and 200 x 12 from 78.0-78.2M to 77.6-77.7M
+    (README, Performance).
 
     ``exact(value)``: whether a plan of that cost makes ``problem`` (a reduced model) exact.
     If the narrow plan does not, a share of the time is left for the full model. ``shortlists``:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
+from planner.solve.run import objective_below
+
 UNBOUNDED = 2**62
 """CP-SAT's sentinel for an open end of a domain."""
 
@@ -98,7 +100,7 @@ def restricted(rows: Rows, values: np.ndarray, free: np.ndarray, below: int) -> 
     objective.vars.extend(new_index[rows.objective_cols[obj_free]].tolist())
     objective.coeffs.extend(rows.objective_coefs[obj_free].tolist())
     objective.offset = rows.objective_offset + held
-    objective.domain.extend([-UNBOUNDED, below - 1 - round(objective.offset)])
+    objective_below(model, below)
     proto.solution_hint.vars.extend(range(len(idx)))
     proto.solution_hint.values.extend(values[idx].tolist())
     return model, idx
