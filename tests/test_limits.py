@@ -153,9 +153,9 @@ def test_ctrl_c_returns_the_best_plan_found(tmp_path: Path) -> None:
         )
         try:
             deadline = time.perf_counter() + 60
-            # first the narrow shortlist model (planner.solve.shortlist), then the whole model,
-            # whose bound the interrupted plan reports, beside the wider shortlist
-            while "searching the whole model side by side" not in log.read_text():
+            # side by side: the narrow shortlist model (planner.solve.shortlist), then the whole
+            # model below its plan; beside it the decomposition (its bound, then its plans)
+            while "searching side by side" not in log.read_text():
                 assert time.perf_counter() < deadline and proc.poll() is None, log.read_text()
                 time.sleep(0.1)
             time.sleep(3.0)  # let the search find a first fleet

@@ -55,25 +55,17 @@ def plans_both_ways(spec: dict[str, Any], catalog: Catalog, monkeypatch: pytest.
     return [with_list, without]
 
 
-def shortlist_statuses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Records the status of each search of a shortlist model."""
+def decomposition_statuses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records the status of each decomposition search (the one-worker path's first search)."""
     seen: list[str] = []
-    made: list[int] = []
-    real_shortlists, real_solve = shortlist.shortlists, strategy.solve_problem
+    real = strategy.decomposition.search
 
-    def make(p, passes):  # type: ignore[no-untyped-def]
-        smalls = real_shortlists(p, passes)
-        made.extend(id(small) for small in smalls if small is not None)
-        return smalls
-
-    def spy(problem, options, incumbent=None):  # type: ignore[no-untyped-def]
-        result = real_solve(problem, options, incumbent=incumbent)
-        if id(problem) in made:
-            seen.append(result.status)
+    def spy(problem, options, start=None, stop=None):  # type: ignore[no-untyped-def]
+        result = real(problem, options, start=start, stop=stop)
+        seen.append(result.status)
         return result
 
-    monkeypatch.setattr(shortlist, "shortlists", make)
-    monkeypatch.setattr(strategy, "solve_problem", spy)
+    monkeypatch.setattr(strategy.decomposition, "search", spy)
     return seen
 
 
@@ -84,13 +76,14 @@ def shortlist_statuses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         pytest.param({"power_kw": 90}, 5_676_415, id="power-cap"),
     ],
 )
-def test_a_limit_the_shortlist_cannot_meet_leaves_the_full_model_to_find_the_plan(
+def test_a_binding_limit_still_gives_the_optimum(
     bundled: Catalog, monkeypatch: pytest.MonkeyPatch, constraints: dict[str, Any], optimum: int
 ) -> None:
-    """Every shortlist plan costs > 9M or draws too much power here; the full optimum fits."""
-    statuses = shortlist_statuses(monkeypatch)
+    """Every shortlist plan costs > 9M or draws too much power here; the full optimum fits. The
+    decomposition runs first, then the whole model, which proves (or finds) the optimum."""
+    statuses = decomposition_statuses(monkeypatch)
     plan = planner.plan(Fleet.model_validate(spec_with(**constraints)), bundled, **FAST)
-    assert statuses == ["INFEASIBLE", "INFEASIBLE"]  # both passes ran and found nothing
+    assert len(statuses) == 1 and statuses[0] in ("OPTIMAL", "FEASIBLE", "NO_SOLUTION")
     assert plan.status == "OPTIMAL" and plan.solver.gap == 0
     assert plan.solver.objective_value == optimum
     assert plan.totals is not None
@@ -104,9 +97,9 @@ def test_an_infeasible_fleet_is_still_explained(bundled: Catalog, monkeypatch: p
     """Rentals only: the policies' domestic floors cannot be met, on the shortlist or off it."""
     spec = spec_with(allow_purchase=False)
     assert shortlist.applies(prepare(Fleet.model_validate(spec), bundled))
-    statuses = shortlist_statuses(monkeypatch)
+    statuses = decomposition_statuses(monkeypatch)
     plan = planner.plan(Fleet.model_validate(spec), bundled, time_limit_s=60, workers=1)
-    assert statuses == ["INFEASIBLE", "INFEASIBLE"]
+    assert statuses == ["NO_SOLUTION"]  # its patterns admit no plan; the whole model proves none exists
     assert plan.status == "INFEASIBLE" and plan.explanation is not None
     assert not plan.line_items and not verify(plan, Fleet.model_validate(spec), bundled)
 
@@ -139,7 +132,7 @@ def test_forced_parts_stay_on_the_shortlist(bundled: Catalog, monkeypatch: pytes
     forced = prepare(Fleet.model_validate(spec_with(force=["nvidia-b300"])), bundled)
     groups = {g for f in forced.forced for g in f.groups}
     assert groups
-    for within in shortlist.PASSES:
+    for within in (1.0, 1.3):
         small = shortlist.shortlist(forced, within)
         assert small is not None
         every = {k for k, c in forced.candidates.items() if c.group in groups and not c.bans}
@@ -162,20 +155,26 @@ def test_a_maximising_first_stage_ignores_an_incumbent(bundled: Catalog) -> None
 
 
 def test_time_figures_cover_every_search(bundled: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Solver and wall seconds cover every search (shortlist passes, then the reduced model),
+    """Solver and wall seconds cover every search (the decomposition, then the reduced model),
     which run one after another: wall >= the searches' walls >= solver seconds."""
     walls: list[float] = []
-    real = strategy.solve_problem
+    real_solve, real_decomposition = strategy.solve_problem, strategy.decomposition.search
 
     def timed(problem, options, incumbent=None):  # type: ignore[no-untyped-def]
-        result = real(problem, options, incumbent=incumbent)
+        result = real_solve(problem, options, incumbent=incumbent)
+        walls.append(result.wall_time_s)
+        return result
+
+    def timed_decomposition(problem, options, start=None, stop=None):  # type: ignore[no-untyped-def]
+        result = real_decomposition(problem, options, start=start, stop=stop)
         walls.append(result.wall_time_s)
         return result
 
     monkeypatch.setattr(strategy, "solve_problem", timed)
+    monkeypatch.setattr(strategy.decomposition, "search", timed_decomposition)
     p = prepare(Fleet.model_validate(spec_with()), bundled)
     _, result = strategy.solve(p, SolverOptions(time_limit_s=60, workers=1, tie_breaks=False))
-    assert len(walls) == 3  # two shortlist passes, then the (exact) reduced model
+    assert len(walls) == 2  # the decomposition, then the (exact) reduced model
     assert result.solve_time_s <= sum(walls) <= result.wall_time_s
 
 

@@ -1,12 +1,13 @@
 """Large-neighbourhood search: make a plan cheaper by re-planning a few jobs at a time.
 
-On large multi-period fleets CP-SAT's own search of the whole model finds few plans, and the
-shortlist models cannot go below their own optimum (200 x 12: the 30 % shortlist proves
-77.55M, about 1 % above the whole model's). This search starts from such a plan and repeats one
-step: pick a job and a few others that use one of its offers, hold every other job's serving
-and training choices where they are, and solve the whole model for a strictly cheaper plan.
-Purchases, rentals and site placement stay free, so the chosen jobs can move to other parts,
-sites or periods, rent instead of buy, and share units with the rest of the fleet.
+The decomposition (planner.solve.decomposition) finds its plans over a fixed set of replica
+patterns; once it has proved the best plan over them, with time left (10 x 12 and smaller
+fleets), this search continues from that plan. It repeats one step: pick a job and a few
+others that use one of its offers, hold every other job's serving and training choices where
+they are, and solve the whole model for a strictly cheaper plan. Purchases, rentals and site
+placement stay free, so the chosen jobs can move to other parts, sites or periods, rent
+instead of buy, and share units with the rest of the fleet. Until the decomposition, it was
+the large fleets' main source of plans, from the wider shortlist's (figures below).
 
 Each step solves only the free variables (planner.solve.submodel folds the held ones into
 the rows), and every plan it returns is a plan of the whole model. It proves no bound.
@@ -36,7 +37,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from planner.solve import interrupt, submodel
-from planner.solve.builder import Builder
+from planner.solve.job_variables import Choices, job_variables
 from planner.solve.objective import stages
 from planner.solve.problem import Problem
 from planner.solve.run import (
@@ -61,9 +62,6 @@ are near optimal already and the time is better spent proving a bound). A count 
 (10 of 0.5 s) did this before; with 0.3 s steps that small fleets often prove in less, a count
 let 10 x 12 run its steps to the end of the limit."""
 
-Choices = dict[str, tuple[np.ndarray, np.ndarray]]
-"""Per job: the model indices of its serving (x) and training (y) variables, and each one's offer."""
-
 
 def improve(
     problem: Problem, start: Incumbent, options: SolverOptions, stop: threading.Event | None = None
@@ -82,7 +80,7 @@ def improve(
     for name, var in by_name.items():
         values[var.index] = start_values[name]
     value = start.value
-    choices = _choices(b)
+    choices = job_variables(b)
     jobs = sorted(choices)
     # purchases, rentals, placements (and a hedge's re-allocations) are free in every step
     shared = np.ones(len(values), dtype=bool)
@@ -129,22 +127,6 @@ def improve(
         stage_values={first.name: float(value)},
         workers=1,
     )
-
-
-def _choices(b: Builder) -> Choices:
-    """Per job, the model indices of its serving (x) and training (y) variables and their offers."""
-    p = b.problem
-    found: dict[str, list[tuple[int, str]]] = {}
-    for (key, _), var in b.x.items():
-        c = p.candidates[key]
-        found.setdefault(c.job, []).append((var.index, p.groups[c.group].offer))
-    for key, var in b.y.items():
-        c = p.candidates[key]
-        found.setdefault(c.job, []).append((var.index, p.groups[c.group].offer))
-    return {
-        job: (np.array([i for i, _ in pairs], dtype=np.int64), np.array([o for _, o in pairs], dtype=object))
-        for job, pairs in found.items()
-    }
 
 
 def _neighbourhood(jobs: list[str], choices: Choices, values: np.ndarray, rng: random.Random) -> set[str]:

@@ -5,8 +5,9 @@ every job needs only a few whole blocks, so the LP relaxation guides the search 
 choices multiply with jobs × layouts × periods. Most layouts are never worth it. Ranked alone,
 a job's cheapest layouts of domestic parts and of foreign parts nearly always include what the
 optimum uses, and a model over them (the same constraints, fewer candidates) is small enough
-to solve well in seconds. Two passes: first only each job's cheapest layout per origin, then
-also those within 30 % of it (the close calls, where rounding to whole blocks decides).
+to solve well in seconds. Its plan is the cutoff for the whole-model search beside the
+decomposition (planner.solve.strategy); a second, wider pass (layouts within 30 % of the
+cheapest) fed a neighbourhood search until the decomposition replaced both.
 
 A layout here is a class: (job, offer, shape), at every site of the offer, so site pooling
 still applies. Its standalone cost is what serving the job's demand with that layout alone
@@ -15,9 +16,8 @@ each period), and their running cost. Training pools are ranked by pool cost.
 
 Every plan of a shortlist is a plan of the full model. It is only a starting point: the full
 model is solved next, searching only for cheaper plans, and only its bound is reported.
-Measured on the bench fleets (30 s runs, 2026-11-21): 50 x 12 reaches 21.4M where one layout
-per origin gives 22.3M and two per origin 21.8-21.9M; 200 x 12 reaches 78.0-78.8M where one
-layout per origin gives 80.1-80.9M.
+Measured on the bench fleets (30 s runs, 2026-11-21): one layout per origin gives 22.3M on
+50 x 12 and 80.1-80.9M on 200 x 12.
 """
 
 from __future__ import annotations
@@ -31,9 +31,6 @@ from planner.solve.problem import Candidate, Problem
 
 MIN_JOBS = 10
 """Fewer workloads solve well on the full model directly."""
-PASSES = (1.0, 1.3)
-"""Each pass keeps, per job and origin, the layouts costing at most this multiple of the
-cheapest (1.0: the cheapest alone)."""
 
 Layout = tuple[str, str, str]
 """(job, offer, shape) — the same layout at each of the offer's sites."""
@@ -46,13 +43,8 @@ def applies(p: Problem) -> bool:
 
 def shortlist(p: Problem, within: float) -> Problem | None:
     """``p`` restricted, per job and origin, to the cheapest layout and those costing at most
-    ``within`` times as much; None when that leaves out nothing. Whether it is worth solving
-    is :func:`applies`."""
-    return shortlists(p, (within,))[0]
-
-
-def shortlists(p: Problem, passes: tuple[float, ...]) -> list[Problem | None]:
-    """:func:`shortlist` for each ``within`` in ``passes``, ranking the layouts once."""
+    ``within`` times as much (1.0: the cheapest alone); None when that leaves out nothing.
+    Whether it is worth solving is :func:`applies`."""
     b = Builder(p)
     layouts: dict[Layout, list[Candidate]] = defaultdict(list)
     for c in p.candidates.values():
@@ -62,22 +54,18 @@ def shortlists(p: Problem, passes: tuple[float, ...]) -> list[Problem | None]:
     for layout, members in layouts.items():
         cost = min(_standalone_cost(p, b, c) for c in members)
         ranked[(layout[0], p.groups[members[0].group].origin)].append((cost, layout))
+    keep: set[Layout] = set()
     for options in ranked.values():
         options.sort()
-    usable = sum(len(members) for members in layouts.values())
+        cheapest = options[0][0]
+        keep.add(options[0][1])
+        keep.update(layout for cost, layout in options[1:] if cost <= within * cheapest)
     forced = {g for f in p.forced for g in f.groups}  # a part the plan must use stays available
-    out: list[Problem | None] = []
-    for within in passes:
-        keep: set[Layout] = set()
-        for options in ranked.values():
-            cheapest = options[0][0]
-            keep.add(options[0][1])
-            keep.update(layout for cost, layout in options[1:] if cost <= within * cheapest)
-        candidates = {
-            key: c for key, c in p.candidates.items() if _layout(p, c) in keep or (c.group in forced and not c.bans)
-        }
-        out.append(None if len(candidates) == usable else dataclasses.replace(p, candidates=candidates))
-    return out
+    candidates = {
+        key: c for key, c in p.candidates.items() if _layout(p, c) in keep or (c.group in forced and not c.bans)
+    }
+    usable = sum(len(members) for members in layouts.values())
+    return None if len(candidates) == usable else dataclasses.replace(p, candidates=candidates)
 
 
 def _layout(p: Problem, c: Candidate) -> Layout:

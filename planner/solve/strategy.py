@@ -1,12 +1,13 @@
-"""How a prepared problem is solved: a quick shortlist plan, then reduce exactly, then solve.
+"""How a prepared problem is solved: reduce exactly, search, and fall back to the full model.
 
-Large fleets over several periods first get a plan from the shortlist model (each job's few
-cheapest layouts, planner.solve.shortlist) as the starting point. With two or more workers a
-whole-model search and the wider shortlist, then a neighbourhood search from its plan, run side
-by side, one per core (:func:`_side_by_side`); with one, one after the other as follows. Then the model without
-dominated offer-sites (planner.solve.dominance); if its optimum is provably optimal for the
-full model, that is the answer. Otherwise — the reduced model is infeasible, not proven
-optimal, or a power cap could bind — the full model is solved, keeping the best plan so far
+First the model without dominated offer-sites (planner.solve.dominance). Large fleets over
+several periods (shortlist.applies) are searched two ways. With two or more workers, side by
+side, one per core (:func:`_side_by_side`): the whole model below the narrow shortlist's plan,
+and the decomposition (planner.solve.decomposition: column generation's bound, and plans over
+its replica patterns). With one worker, the decomposition first, then the whole model below
+its plan. Other problems are searched whole. If the reduced model's answer is provably that of
+the full model, it is the answer. Otherwise (the reduced model is infeasible, not proven
+optimal, or a power cap could bind) the full model is solved, keeping the best plan so far
 unless it finds a cheaper one.
 """
 
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
-from planner.solve import interrupt, neighbourhood, shortlist
+from planner.solve import decomposition, interrupt, neighbourhood, shortlist
 from planner.solve.builder import Builder
 from planner.solve.dominance import dominated_sites, reduced, reduction_is_exact
 from planner.solve.problem import Problem
@@ -29,12 +30,13 @@ log = logging.getLogger(__name__)
 
 REDUCED_SHARE = 0.7
 """Share of the time limit the reduced model may use before the full model gets the rest."""
-SHORTLIST_SHARES = (0.25, 0.3)
-"""Share of the time limit each shortlist pass may use (see shortlist.PASSES). The narrow plan is
-the wide pass's cutoff, and the chain is sensitive to it. 200 x 12, 30 s (2026-11-21): stopped at
-6 s, the narrow pass ended at 80.58M or 80.73M, and the wide pass then reached 77.99M or 78.24M
-(1.33-1.69 % in the end, eight runs); stopped at 7.5 s, it ended at 80.58M in all four runs
-that logged it (1.31-1.42 %). At 3 s: 83.81M, the wide pass 79.57M, 2.2-3.2 %."""
+DECOMPOSED_SHARE = 0.7
+"""With one worker, share of the time limit for the decomposition (planner.solve.decomposition);
+the whole model then searches below its plan for the rest (200 x 12: the decomposition's bound
+is the better one, its plan the cheaper; smaller fleets can get their proof from the rest)."""
+NARROW_SHARE = 0.25
+"""Share of the time limit the narrow shortlist may use; its plan is the whole-model search's
+cutoff. 200 x 12 (2026-11-21): 80.6-80.8M in 6-7.5 s."""
 
 
 def _unit_costs(p: Problem) -> dict[str, list[float]]:
@@ -58,22 +60,24 @@ def _solve(problem: Problem, options: SolverOptions) -> tuple[Problem, SolveResu
     dropped = dominated_sites(problem)
     small = reduced(problem, dropped) if dropped else problem
     exact = _exactness(problem, bool(dropped))
-    passes: list[Pass] | None = None  # the shortlists, once ranked (None: _shortlist_plan ranks them)
-    if options.workers >= 2 and shortlist.applies(small):
-        narrow, wide = shortlist.shortlists(small, shortlist.PASSES)
-        if narrow is not None and wide is not None:  # else the two searches would be one
-            both = _side_by_side(small, options, exact, (narrow, wide))
+    decomposed: SolveResult | None = None
+    if shortlist.applies(small):
+        narrow = shortlist.shortlist(small, 1.0) if options.workers >= 2 else None
+        if narrow is not None:  # else the whole-model search would have no plan to search below
+            both = _side_by_side(small, options, exact, narrow)
             return _conclude(problem, small, exact, both, options, deadline)
-        passes = list(zip(shortlist.PASSES, (narrow, wide), SHORTLIST_SHARES, strict=True))
-    quick, spent = _shortlist_plan(small, options, passes)
-    if quick is not None and quick.interrupted:  # Ctrl-C: that plan, without its shortlist's bound
-        quick.solve_time_s = spent
-        return _conclude(problem, small, exact, quick, options, deadline)
+        # one core: the decomposition's plan and bound first, then the whole model below it
+        decomposed = decomposition.search(small, replace(options, time_limit_s=options.time_limit_s * DECOMPOSED_SHARE))
+        if decomposed.interrupted:  # Ctrl-C: its plan (if any), without a bound of the full model
+            return _conclude(problem, small, exact, decomposed, options, deadline)
     options = replace(options, time_limit_s=max(options.time_limit_s - (time.perf_counter() - start), 0.05))
-    incumbent = quick.incumbent() if quick is not None else None
+    incumbent = decomposed.incumbent() if decomposed is not None else None
     share = REDUCED_SHARE if dropped else 1.0  # the rest is for the full model, if needed
     first = solve_problem(small, replace(options, time_limit_s=options.time_limit_s * share), incumbent=incumbent)
-    first.solve_time_s += spent
+    if decomposed is not None:  # the plan is the cheaper of the two (at worst its own), its bound may be the better
+        own = first.solve_time_s
+        first = _combine(small, [first, decomposed])
+        first.solve_time_s, first.workers = own + decomposed.solve_time_s, 1
     return _conclude(problem, small, exact, first, options, deadline)
 
 
@@ -117,66 +121,75 @@ def _conclude(
 
 
 def _side_by_side(
-    problem: Problem, options: SolverOptions, exact: Callable[[float], bool], shortlists: tuple[Problem, Problem]
+    problem: Problem, options: SolverOptions, exact: Callable[[float], bool], narrow: Problem
 ) -> SolveResult:
-    """The narrow shortlist first; then two searches at once, one per core. One searches the
-    whole model below the narrow plan (one worker, full LP). The other runs the wider
-    shortlist, then improves its plan a few jobs at a time (planner.solve.neighbourhood), and
-    if that stalls, searches the whole model below the improved plan. The answer is chosen by
-    value, so it does not depend on which search ends first (but a search the clock stops, as
-    on most large fleets, ends where the machine's speed put it).
+    """Two searches at once, one per core. One takes the narrow shortlist's plan, then searches
+    the whole model below it (one worker, full LP): a bound, and the proof on fleets small
+    enough. The other is the decomposition (planner.solve.decomposition): column generation's
+    Lagrangian bound, then plans over its replica patterns. The answer is the cheapest plan
+    with the better bound, chosen by value, so it does not depend on which search ends first
+    (but a search the clock stops, as on most large fleets, ends where the machine's speed put
+    it).
 
-    The whole-model searches mostly prove a bound, and a cutoff lets the LP fix variables by
-    reduced cost (200 x 12, 20 s: bound 71.3M without one, 76.5M below a 95M one). One after
-    the other, the bound got only what the shortlists left (200 x 12 in 30 s: 76.2M; side by
-    side 76.6M). The answer is the cheapest plan with the better bound. The neighbourhood
-    search took 50 x 12 from 21.4M to 21.2-21.3M and 200 x 12 from 78.0-78.2M to 77.6-77.7M
-    (README, Performance).
+    200 x 12 in 30 s (2026-11-21): the whole-model search's bound reached 76.56M; the
+    decomposition's 76.64M, and its plans 76.9M, where the wider shortlist and a neighbourhood
+    search from its plan (this function's second search until then) reached 77.6-77.7M.
+    10 x 12: the whole-model bound is the better one (the Lagrangian bound leaves a lump of
+    capacity fractional, 4.6 % below the plan).
 
     ``exact(value)``: whether a plan of that cost makes ``problem`` (a reduced model) exact.
-    If the narrow plan does not, a share of the time is left for the full model. ``shortlists``:
-    the narrow and the wide shortlist models of ``problem``."""
+    If the narrow plan does not, both searches stop at REDUCED_SHARE of the time limit, leaving
+    the rest for the full model. ``narrow``: the narrow shortlist model of ``problem``."""
     start = time.perf_counter()
-    narrow, wide = shortlists
-    first, spent = _shortlist_plan(problem, options, [(shortlist.PASSES[0], narrow, SHORTLIST_SHARES[0])])
-    if first is not None and first.interrupted:  # Ctrl-C: the narrow plan (if any), nothing more
-        return first
-    left = replace(options, time_limit_s=max(options.time_limit_s - (time.perf_counter() - start), 0.05), workers=1)
-    if first is None or first.objective_value is None or not exact(first.objective_value):
-        left = replace(left, time_limit_s=left.time_limit_s * REDUCED_SHARE)
+    one = replace(options, workers=1)
+    enough = threading.Event()
+    """Set when the whole-model search is over (proven, or out of time), or the reduced model's
+    share of the time has passed: the decomposition then stops too."""
 
-    proved = threading.Event()
+    def remaining(share: float = 1.0) -> SolverOptions:
+        end = start + options.time_limit_s * share
+        return replace(one, time_limit_s=max(end - time.perf_counter(), 0.05))
 
-    def wider_then_improve() -> SolveResult | None:
-        begin = time.perf_counter()
-
-        def rest() -> SolverOptions:
-            return replace(left, time_limit_s=max(left.time_limit_s - (time.perf_counter() - begin), 0.05))
-
-        best, _ = _shortlist_plan(problem, options, [(shortlist.PASSES[1], wide, SHORTLIST_SHARES[1])], first)
-        incumbent = best.incumbent() if best is not None else None
-        if incumbent is None:  # no plan to improve or search below (the other search is that one)
-            return None
-        improved = neighbourhood.improve(problem, incumbent, rest(), stop=proved)
-        result = improved
-        if not proved.is_set() and not improved.interrupted and rest().time_limit_s > 0.5:
-            # it stalled: the rest of the time searches the whole model below its plan
-            result = solve_problem(problem, rest(), incumbent=improved.incumbent())
-        result.solve_time_s = time.perf_counter() - begin
+    def narrow_then_whole() -> SolveResult | None:
+        first, spent = _narrow_plan(narrow, one)
+        if first is not None and first.interrupted:  # Ctrl-C: the narrow plan (if any), nothing more
+            return first
+        share = 1.0
+        if first is None or first.objective_value is None or not exact(first.objective_value):
+            share = REDUCED_SHARE
+            timer = threading.Timer(remaining(share).time_limit_s, enough.set)
+            timer.daemon = True
+            timer.start()
+        result = solve_problem(problem, remaining(share), incumbent=first.incumbent() if first is not None else None)
+        result.solve_time_s += spent
         return result
 
-    log.info("searching the whole model side by side; Ctrl-C stops the searches and keeps the best plan found")
+    def decompose_then_improve() -> SolveResult:
+        result = decomposition.search(problem, remaining(), stop=enough)
+        incumbent = result.incumbent()
+        if incumbent is None or result.status == "OPTIMAL" or enough.is_set() or remaining().time_limit_s < 1.0:
+            return result
+        # its patterns are exhausted before the time is: re-plan a few jobs at a time from there,
+        # and if that stalls, search the whole model below its plan (a second bound, with a
+        # tighter cutoff than the narrow plan: 10 x 12, 3.74M where the first reached 3.70M)
+        later = neighbourhood.improve(problem, incumbent, remaining(), stop=enough)
+        if not enough.is_set() and not later.interrupted and remaining().time_limit_s > 0.5:
+            later = solve_problem(problem, remaining(), incumbent=later.incumbent())
+        bounds = [b for b in (result.best_bound, later.best_bound) if b is not None]
+        later.best_bound = max(bounds) if bounds else None
+        later.solve_time_s = time.perf_counter() - start
+        return later
+
+    log.info("searching side by side; Ctrl-C stops the searches and keeps the best plan found")
     with interrupt.guard(), ThreadPoolExecutor(2, thread_name_prefix="side-by-side") as pool:
-        incumbent = first.incumbent() if first is not None else None
-        at_once = pool.submit(solve_problem, problem, left, incumbent=incumbent)
-        later = pool.submit(wider_then_improve)
-        while not (at_once.done() and later.done()):  # short waits: the main thread takes Ctrl-C
-            if at_once.done():  # its search is over (proven, or out of time): so is the other's
-                proved.set()
+        whole = pool.submit(narrow_then_whole)
+        parts = pool.submit(decompose_then_improve)
+        while not (whole.done() and parts.done()):  # short waits: the main thread takes Ctrl-C
+            if whole.done():  # its search is over (proven, or out of time): so is the other's
+                enough.set()
             time.sleep(0.05)
-        results = [r for r in (at_once.result(), later.result()) if r is not None]
+        results = [r for r in (whole.result(), parts.result()) if r is not None]
     best = _combine(problem, results)
-    best.solve_time_s += spent
     log.info("side by side: %s %s USD, bound %s", best.status, best.objective_value, best.best_bound)
     return best
 
@@ -201,43 +214,15 @@ def _combine(problem: Problem, results: list[SolveResult]) -> SolveResult:
     return best
 
 
-Pass = tuple[float, Problem | None, float]
-"""(within, the shortlist model or None when it leaves nothing out, share of the time limit)."""
-
-
-def _shortlist_plan(
-    problem: Problem, options: SolverOptions, passes: list[Pass] | None = None, best: SolveResult | None = None
-) -> tuple[SolveResult | None, float]:
-    """The best plan of the shortlist models (all passes by default), narrowest first, each
-    searching only for plans cheaper than the last (None when none applies or finds a plan;
-    after a Ctrl-C, marked interrupted, possibly without a plan); and the solver seconds."""
-    spent = 0.0
-    if passes is None:
-        if not shortlist.applies(problem):
-            return None, 0.0
-        models = shortlist.shortlists(problem, shortlist.PASSES)
-        passes = list(zip(shortlist.PASSES, models, SHORTLIST_SHARES, strict=True))
-    for within, small, share in passes:
-        if small is None:
-            break
-        incumbent = best.incumbent() if best is not None else None
-        result = solve_problem(
-            small, replace(options, time_limit_s=options.time_limit_s * share, tie_breaks=False), incumbent=incumbent
-        )
-        spent += result.solve_time_s
-        log.info(
-            "shortlist model, layouts within %.0f%% of each job's cheapest per origin (%d of %d candidates): %s %s",
-            100 * (within - 1),
-            len(small.candidates),
-            len(problem.candidates),
-            result.status,
-            f"{result.objective_value:.0f} USD" if result.objective_value is not None else "(no plan)",
-        )
-        if result.status in ("OPTIMAL", "FEASIBLE"):
-            best = result
-        if result.interrupted:  # Ctrl-C: the plan in hand (if any) is the answer
-            if best is None:
-                return result, spent
-            best.interrupted = True
-            break
-    return best, spent
+def _narrow_plan(narrow: Problem, options: SolverOptions) -> tuple[SolveResult | None, float]:
+    """The narrow shortlist's plan within NARROW_SHARE of the time limit (None without one;
+    after a Ctrl-C, marked interrupted, possibly without a plan); and its solver seconds."""
+    result = solve_problem(narrow, replace(options, time_limit_s=options.time_limit_s * NARROW_SHARE, tie_breaks=False))
+    log.info(
+        "shortlist model, each job's cheapest layout per origin (%d candidates): %s %s",
+        len(narrow.candidates),
+        result.status,
+        f"{result.objective_value:.0f} USD" if result.objective_value is not None else "(no plan)",
+    )
+    found = result.status in ("OPTIMAL", "FEASIBLE") or result.interrupted
+    return (result if found else None), result.solve_time_s
