@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "state-cloud-inference.yaml"
 REPORT_ONLY = ("pandas", "openpyxl", "matplotlib", "plotly")
 SOLVER = ("ortools", "numpy")
+LP = "ortools.linear_solver.pywraplp"
+"""Only the decomposition of large multi-period fleets needs the LP solver."""
 
 _WATCH = """
 import importlib.abc, json, sys
@@ -40,13 +42,14 @@ sys.meta_path.insert(0, Watch())
 """
 
 _REPORT = """
-loaded = {m: m in sys.modules for m in (*REPORT_ONLY, *SOLVER)}
+loaded = {m: m in sys.modules for m in (*REPORT_ONLY, *SOLVER, LP)}
 print("\\n" + json.dumps({"loaded": loaded, "importers": importers}))
 """
 
 
 def _run(body: str) -> dict[str, dict[str, object]]:
-    code = _WATCH + f"REPORT_ONLY = {REPORT_ONLY!r}\nSOLVER = {SOLVER!r}\n" + textwrap.dedent(body) + _REPORT
+    names = f"REPORT_ONLY = {REPORT_ONLY!r}\nSOLVER = {SOLVER!r}\nLP = {LP!r}\n"
+    code = _WATCH + names + textwrap.dedent(body) + _REPORT
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     result: dict[str, dict[str, object]] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -98,7 +101,7 @@ def test_commands_that_do_not_solve_load_neither_solver_nor_pandas(args: tuple[s
 def test_a_plain_plan_run_loads_pandas_only_through_or_tools(args: tuple[str, ...]) -> None:
     result = _run(_cli(str(EXAMPLE), *args))
     loaded, importers = result["loaded"], result["importers"]
-    assert not any(loaded[m] for m in ("openpyxl", "matplotlib", "plotly")), result
+    assert not any(loaded[m] for m in ("openpyxl", "matplotlib", "plotly", LP)), result
     assert loaded["ortools"], result
     assert importers.get("pandas") == "ortools.sat.python.cp_model", importers
 

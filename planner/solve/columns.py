@@ -25,14 +25,17 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from ortools.linear_solver import pywraplp
 
 from planner.solve import interrupt
 from planner.solve.blocks import Block
 from planner.solve.pricing import Priced, cheapest_choice, cheapest_cover
 from planner.solve.submodel import UNBOUNDED, Rows
+
+if TYPE_CHECKING:  # loaded when a master is built: plans that never decompose skip its import
+    from ortools.linear_solver import pywraplp
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +141,8 @@ class _Master:
     """The restricted master LP (GLOP): shared variables, pattern columns, artificial slacks."""
 
     def __init__(self, rows: Rows, blocks: list[Block], local: np.ndarray) -> None:
+        from ortools.linear_solver import pywraplp
+
         self.rows = rows
         self.local = local
         n_vars, n_rows = len(rows.var_domains), len(rows.names)
@@ -210,7 +215,7 @@ class _Master:
 
     def solve(self, seconds: float) -> bool:
         self.lp.SetTimeLimit(max(1, int(seconds * 1000)))
-        return bool(self.lp.Solve() == pywraplp.Solver.OPTIMAL)
+        return bool(self.lp.Solve() == self.lp.OPTIMAL)
 
     def value(self) -> float:
         return float(self.objective.Value())
