@@ -45,7 +45,7 @@ def reset() -> None:
 
 def _stop_all() -> None:
     if not _requested.is_set():
-        log.warning("interrupted: stopping the search and keeping the best plan found so far")
+        log.warning("interrupted: stopping the search and keeping what it found so far")
     _requested.set()
     with _lock:
         for solver in _running:
@@ -110,7 +110,7 @@ def solve(solver: cp_model.CpSolver, model: cp_model.CpModel) -> int:
     def stop(signum: int, frame: FrameType | None) -> None:
         _stop_all()
 
-    log.info("searching; Ctrl-C stops the search and keeps the best plan found so far")
+    log.info("searching; Ctrl-C stops the search and keeps what it found so far")
     previous = signal.signal(signal.SIGINT, stop)
     with _lock:
         _running.add(solver)
