@@ -60,8 +60,8 @@ def decomposition_statuses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real = strategy.decomposition.search
 
-    def spy(problem, options, start=None, stop=None):  # type: ignore[no-untyped-def]
-        result = real(problem, options, start=start, stop=stop)
+    def spy(problem, options, stop=None):  # type: ignore[no-untyped-def]
+        result = real(problem, options, stop=stop)
         seen.append(result.status)
         return result
 
@@ -165,8 +165,8 @@ def test_time_figures_cover_every_search(bundled: Catalog, monkeypatch: pytest.M
         walls.append(result.wall_time_s)
         return result
 
-    def timed_decomposition(problem, options, start=None, stop=None):  # type: ignore[no-untyped-def]
-        result = real_decomposition(problem, options, start=start, stop=stop)
+    def timed_decomposition(problem, options, stop=None):  # type: ignore[no-untyped-def]
+        result = real_decomposition(problem, options, stop=stop)
         walls.append(result.wall_time_s)
         return result
 

@@ -64,12 +64,11 @@ def generate(
     blocks: list[Block],
     local: np.ndarray,
     time_limit_s: float,
-    start: np.ndarray | None = None,
     stop: threading.Event | None = None,
 ) -> Columns:
     """Column generation until no pattern can lower the master LP, the time limit, or ``stop``.
-
-    ``start``: a plan's variable values, whose patterns seed the master."""
+    The first patterns are each block's cheapest by its own cost; artificial slacks keep the
+    master feasible until patterns fit together."""
     began = time.perf_counter()
     master = _Master(rows, blocks, local)
     patterns: list[list[tuple[int, ...]]] = [[] for _ in blocks]
@@ -81,11 +80,8 @@ def generate(
             patterns[k].append(counts)
             master.add_column(k, counts)
 
-    if start is not None:
-        for k, block in enumerate(blocks):
-            add(k, tuple(int(v) for v in start[block.variables]))
     zero = np.zeros(len(rows.names))
-    for k, cheapest in enumerate(_price(master, blocks, master.reduced_costs(zero))):
+    for k, cheapest in enumerate(_price(blocks, master.reduced_costs(zero))):
         if cheapest is not None:
             add(k, cheapest.counts)
     bound: float | None = None
@@ -99,7 +95,7 @@ def generate(
             break
         duals = master.row_duals()
         reduced = master.reduced_costs(duals)
-        priced = _price(master, blocks, reduced)
+        priced = _price(blocks, reduced)
         lp_value = master.value()
         value = master.lagrangian(duals, reduced, priced)
         if value is not None and (bound is None or value > bound):
@@ -126,7 +122,7 @@ def generate(
     return Columns(blocks, patterns, bound, iterations, converged, seconds)
 
 
-def _price(master: _Master, blocks: list[Block], reduced: np.ndarray) -> list[Priced | None]:
+def _price(blocks: list[Block], reduced: np.ndarray) -> list[Priced | None]:
     out: list[Priced | None] = []
     for block in blocks:
         costs = reduced[block.variables].tolist()
@@ -144,7 +140,6 @@ class _Master:
         from ortools.linear_solver import pywraplp
 
         self.rows = rows
-        self.local = local
         n_vars, n_rows = len(rows.var_domains), len(rows.names)
         self.cost = np.zeros(n_vars)
         np.add.at(self.cost, rows.objective_cols, rows.objective_coefs.astype(float))
@@ -158,7 +153,7 @@ class _Master:
         # not rest on the LP's accuracy (module docstring), so such a basis is good enough
         self.lp.SetSolverSpecificParametersAsString("change_status_to_imprecise: false")
         inf = self.lp.infinity()
-        self.low = np.array([_end(d[0], -inf) for d in rows.domains])
+        self.low = np.array([_end(d[0], -inf) for d in rows.domains])  # a domain's hull
         self.high = np.array([_end(d[-1], inf) for d in rows.domains])
         self.constraints: list[pywraplp.Constraint | None] = [
             None if local[r] else self.lp.Constraint(self.low[r], self.high[r]) for r in range(n_rows)

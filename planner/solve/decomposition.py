@@ -22,7 +22,7 @@ from planner.solve.blocks import blocks_of
 from planner.solve.job_variables import job_variables
 from planner.solve.objective import stages
 from planner.solve.problem import Problem
-from planner.solve.run import Incumbent, SolveResult, SolverOptions, build, in_model, per_site, variables
+from planner.solve.run import SolveResult, SolverOptions, build, per_site, variables
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +31,10 @@ COLUMNS_SHARE = 0.5
 200 x 12 it converges in 2.5-9 s (fewer iterations from a starting plan)."""
 
 
-def search(
-    problem: Problem, options: SolverOptions, start: Incumbent | None = None, stop: threading.Event | None = None
-) -> SolveResult:
-    """The cheapest plan over the generated patterns (below ``start`` if given) and the
-    Lagrangian bound, within ``options.time_limit_s`` or until ``stop`` is set: OPTIMAL when
-    the bound meets the plan, FEASIBLE, or NO_SOLUTION (possibly with a bound). For
-    minimising first stages."""
+def search(problem: Problem, options: SolverOptions, stop: threading.Event | None = None) -> SolveResult:
+    """The cheapest plan over the generated patterns and the Lagrangian bound, within
+    ``options.time_limit_s`` or until ``stop`` is set: OPTIMAL when the bound meets the plan,
+    FEASIBLE, or NO_SOLUTION (possibly with a bound). For minimising first stages."""
     began = time.perf_counter()
     b = build(problem, compact=True)
     first = stages(b)[0]
@@ -47,22 +44,15 @@ def search(
     by_name = variables(b)
     rows = submodel.rows_of(b.model)
     blocks, local = blocks_of(rows, [indices for indices, _ in job_variables(b).values()])
-    start_values: np.ndarray | None = None
-    if start is not None:
-        named = in_model(b, start.solution)
-        start_values = np.zeros(len(rows.var_domains), dtype=np.int64)
-        for name, var in by_name.items():
-            start_values[var.index] = named[name]
 
     def left() -> float:
         return max(options.time_limit_s - (time.perf_counter() - began), 0.0)
 
-    found = columns.generate(rows, blocks, local, COLUMNS_SHARE * left(), start_values, stop)
+    found = columns.generate(rows, blocks, local, COLUMNS_SHARE * left(), stop)
     bound = math.floor(found.bound) if found.bound is not None else None
     plan: tuple[np.ndarray, int] | None = None
     if left() > 0.05 and not interrupt.requested() and not (stop is not None and stop.is_set()):
-        below = start.value if start is not None else None
-        plan = price_and_branch.search(rows, found, local, replace(options, workers=1), left(), below, stop)
+        plan = price_and_branch.search(rows, found, local, replace(options, workers=1), left(), stop)
     solution: dict[str, int] = {}
     value: float | None = None
     status = "NO_SOLUTION"
@@ -71,8 +61,6 @@ def search(
         solution = per_site(b, {name: int(values[var.index]) for name, var in by_name.items()})
         value = float(cost)
         status = "OPTIMAL" if bound is not None and bound >= cost else "FEASIBLE"
-    elif start is not None:
-        solution, value, status = dict(start.solution), float(start.value), "FEASIBLE"
     if value is not None and bound is not None:
         bound = min(bound, math.floor(value))
     spent = time.perf_counter() - began

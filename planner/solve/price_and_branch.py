@@ -20,7 +20,7 @@ from ortools.sat.python import cp_model
 
 from planner.solve import interrupt
 from planner.solve.columns import Columns
-from planner.solve.run import SolverOptions, make_solver, objective_below
+from planner.solve.run import SolverOptions, make_solver
 from planner.solve.submodel import Rows
 
 
@@ -30,14 +30,11 @@ def search(
     local: np.ndarray,
     options: SolverOptions,
     time_limit_s: float,
-    below: int | None = None,
     stop: threading.Event | None = None,
 ) -> tuple[np.ndarray, int] | None:
-    """The cheapest plan over the patterns found in ``time_limit_s`` (below ``below`` if
-    given), as every variable's value and the objective; None if none was found."""
+    """The cheapest plan over the patterns found in ``time_limit_s`` (or until ``stop`` is
+    set), as every variable's value and the objective; None if none was found."""
     model, shared, choices = _model(rows, columns, local)
-    if below is not None:
-        objective_below(model, below)
     # one worker stops on work done (the same plan on any machine), the wall clock as a backstop
     solver = make_solver(options, time_limit_s, work_limit=time_limit_s if options.workers == 1 else None)
     done = threading.Event()

@@ -150,7 +150,7 @@ def _side_by_side(
         end = start + options.time_limit_s * share
         return replace(one, time_limit_s=max(end - time.perf_counter(), 0.05))
 
-    def narrow_then_whole() -> SolveResult | None:
+    def narrow_then_whole() -> SolveResult:
         first, spent = _narrow_plan(narrow, one)
         if first is not None and first.interrupted:  # Ctrl-C: the narrow plan (if any), nothing more
             return first
@@ -188,7 +188,7 @@ def _side_by_side(
             if whole.done():  # its search is over (proven, or out of time): so is the other's
                 enough.set()
             time.sleep(0.05)
-        results = [r for r in (whole.result(), parts.result()) if r is not None]
+        results = [whole.result(), parts.result()]
     best = _combine(problem, results)
     log.info("side by side: %s %s USD, bound %s", best.status, best.objective_value, best.best_bound)
     return best
