@@ -23,13 +23,15 @@ from tests.conftest import objective_when_fixed
 ONE = SolverOptions(time_limit_s=20, workers=1)
 
 
-def random_model(draw: st.DrawFn) -> tuple[cp_model.CpModel, list[np.ndarray]]:
-    """Groups bought in whole units (n_g), jobs meeting a demand with whole replicas that use
-    units of one group each (capacity: Σ units·x ≤ n_g), and maybe a job choosing one pool."""
+def random_model(draw: st.DrawFn) -> tuple[cp_model.CpModel, list[np.ndarray], list[cp_model.IntVar]]:
+    """Groups bought in whole purchases (n_g) of several units each, jobs meeting a demand with
+    whole replicas that use units of one group each (capacity: Σ units·x ≤ size_g·n_g), and
+    maybe a job choosing one pool. Lumpy purchases leave the LP buying fractions."""
     model = cp_model.CpModel()
     groups = draw(st.integers(1, 2))
-    bought = [model.new_int_var(0, draw(st.integers(2, 12)), f"n{g}") for g in range(groups)]
-    cost = [(v, draw(st.integers(5, 40))) for v in bought]
+    bought = [model.new_int_var(0, draw(st.integers(2, 8)), f"n{g}") for g in range(groups)]
+    size = [draw(st.integers(1, 8)) for _ in range(groups)]
+    cost = [(v, draw(st.integers(5, 100))) for v in bought]
     use: list[list[tuple[cp_model.IntVar, int]]] = [[] for _ in range(groups)]
     jobs = []
     for j in range(draw(st.integers(1, 3))):
@@ -50,13 +52,13 @@ def random_model(draw: st.DrawFn) -> tuple[cp_model.CpModel, list[np.ndarray]]:
         jobs.append(np.array([y.index for y in pools]))
     for g in range(groups):
         if use[g]:
-            model.add(sum(k * x for x, k in use[g]) <= bought[g])
+            model.add(sum(k * x for x, k in use[g]) <= size[g] * bought[g])
     model.minimize(sum(c * v for v, c in cost))
-    return model, jobs
+    return model, jobs, bought
 
 
 @st.composite
-def models(draw: st.DrawFn) -> tuple[cp_model.CpModel, list[np.ndarray]]:
+def models(draw: st.DrawFn) -> tuple[cp_model.CpModel, list[np.ndarray], list[cp_model.IntVar]]:
     return random_model(draw)
 
 
@@ -82,16 +84,24 @@ def satisfies(rows: submodel.Rows, values: np.ndarray) -> bool:
 
 @settings(max_examples=60, deadline=None)
 @given(case=models())
-def test_bound_and_plans_against_the_optimum(case: tuple[cp_model.CpModel, list[np.ndarray]]) -> None:
-    model, jobs = case
+def test_bound_and_plans_against_the_optimum(
+    case: tuple[cp_model.CpModel, list[np.ndarray], list[cp_model.IntVar]],
+) -> None:
+    """The bound, with and without branching on the purchases, never exceeds the optimum
+    (branching never lowers it); every plan is feasible at the cost it claims."""
+    model, jobs, bought = case
     best = optimum(model)
     rows = submodel.rows_of(model)
     blocks, local = blocks_of(rows, jobs)
     assert len(blocks) == len(jobs)  # every demand row and the pool choice are blocks
     found = columns.generate(rows, blocks, local, time_limit_s=10)
+    purchases = [np.array([v.index]) for v in bought]
+    lumps = [*purchases, np.concatenate(purchases)] if len(purchases) > 1 else purchases
+    branched = columns.generate(rows, blocks, local, time_limit_s=10, lumps=lumps, branch_s=10)
     if best is None:
         return  # infeasible: whatever the bound says, no plan can claim it
     assert found.bound is not None and found.bound <= best + 1e-6
+    assert branched.bound is not None and found.bound - 1e-6 <= branched.bound <= best + 1e-6
     plan = price_and_branch.search(rows, found, local, ONE, 10)
     if plan is not None:
         values, cost = plan
@@ -138,6 +148,24 @@ def test_the_bound_survives_a_stopped_search() -> None:
     assert found.bound is None and found.iterations == 0
     done = columns.generate(rows, blocks, local, time_limit_s=10)
     assert done.converged and done.bound == pytest.approx(33.0)  # x = 3 whole replicas, n = 3
+
+
+def test_branching_on_a_lump_closes_the_gap_a_fractional_purchase_leaves() -> None:
+    """One replica (3 units) on a group bought 10 units at a time for 100: the LP buys 0.3 of a
+    purchase (bound 31); branching "none" / "at least one" proves 101, the optimum."""
+    model = cp_model.CpModel()
+    x = model.new_int_var(0, 4, "x")
+    n = model.new_int_var(0, 3, "n")
+    model.add(2 * x >= 2)
+    model.add(3 * x <= 10 * n)
+    model.minimize(100 * n + x)
+    rows = submodel.rows_of(model)
+    blocks, local = blocks_of(rows, [np.array([x.index])])
+    root = columns.generate(rows, blocks, local, time_limit_s=10)
+    assert root.bound == pytest.approx(31.0)
+    branched = columns.generate(rows, blocks, local, time_limit_s=10, lumps=[np.array([n.index])], branch_s=10)
+    assert branched.bound == pytest.approx(101.0) and branched.nodes == 3
+    assert optimum(model) == pytest.approx(101.0)
 
 
 def test_fleet_plan_and_bound(fleet_problem: Problem) -> None:

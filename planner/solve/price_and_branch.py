@@ -6,9 +6,12 @@ variables (purchases, rentals, placements) as whole numbers under every shared r
 as in the full model. Each pattern satisfies its block's own row, so every plan found is a
 plan of the full model (this search proves no bound for it: other patterns were left out).
 
-On 200 x 12 (2026-11-21, one worker, no starting plan): 77.10M after 3.8 s and 76.90M after
-7.3 s, where the whole model's search and the neighbourhood search ended at 77.6-77.7M after
-30 s, and SCIP's best after 222 s was 76.88M.
+The search starts from the root LP's heaviest pattern per block and lets CP-SAT repair that
+start into a plan. 200 x 12 (2026-11-21, one worker, 30 s, single runs, so each within a
+noisy spread): 76.94-77.23M over various pattern sets and starts (76.87M when the LP's rounded
+purchases were hinted too, but 50 x 12 then did worse: 21.26M against 21.13-21.16M), where the
+whole model's search and the neighbourhood search ended at 77.6-77.7M, and SCIP's best after
+222 s was 76.88M.
 """
 
 from __future__ import annotations
@@ -35,8 +38,16 @@ def search(
     """The cheapest plan over the patterns found in ``time_limit_s`` (or until ``stop`` is
     set), as every variable's value and the objective; None if none was found."""
     model, shared, choices = _model(rows, columns, local)
+    if columns.guide is not None:
+        # start from the root LP's heaviest pattern per block, and let CP-SAT repair that start
+        # into a plan (hinting the LP's purchases too, rounded, helped 200 x 12 and hurt 50 x 12)
+        hint = model.proto.solution_hint
+        for first, patterns, pick in zip(choices, columns.patterns, columns.guide, strict=True):
+            hint.vars.extend(range(first, first + len(patterns)))
+            hint.values.extend(int(i == pick) for i in range(len(patterns)))
     # one worker stops on work done (the same plan on any machine), the wall clock as a backstop
     solver = make_solver(options, time_limit_s, work_limit=time_limit_s if options.workers == 1 else None)
+    solver.parameters.repair_hint = columns.guide is not None
     done = threading.Event()
     if stop is not None:
         threading.Thread(target=_stop_when, args=(stop, done, solver), daemon=True).start()

@@ -132,10 +132,10 @@ def _side_by_side(
     it).
 
     200 x 12 in 30 s (2026-11-21): the whole-model search's bound reached 76.56M; the
-    decomposition's 76.64M, and its plans 76.9M, where the wider shortlist and a neighbourhood
-    search from its plan (this function's second search until then) reached 77.6-77.7M.
-    10 x 12: the whole-model bound is the better one (the Lagrangian bound leaves a lump of
-    capacity fractional, 4.6 % below the plan).
+    decomposition's 76.81M, and its plans 76.9-77.0M, where the wider shortlist and a
+    neighbourhood search from its plan (this function's second search until then) reached
+    77.6-77.7M. On 10 x 12 the two bounds are close (3.70-3.74M and 3.72M), and the whole
+    model's search is what proves smaller fleets optimal.
 
     ``exact(value)``: whether a plan of that cost makes ``problem`` (a reduced model) exact.
     If the narrow plan does not, both searches stop at REDUCED_SHARE of the time limit, leaving
