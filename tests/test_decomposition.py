@@ -88,7 +88,8 @@ def test_bound_and_plans_against_the_optimum(
     case: tuple[cp_model.CpModel, list[np.ndarray], list[cp_model.IntVar]],
 ) -> None:
     """The bound, with and without branching on the purchases, never exceeds the optimum
-    (branching never lowers it); every plan is feasible at the cost it claims."""
+    (branching never lowers it); every plan (the rounded root LP, and price-and-branch from
+    it) is feasible at the cost it claims."""
     model, jobs, bought = case
     best = optimum(model)
     rows = submodel.rows_of(model)
@@ -102,12 +103,14 @@ def test_bound_and_plans_against_the_optimum(
         return  # infeasible: whatever the bound says, no plan can claim it
     assert found.bound is not None and found.bound <= best + 1e-6
     assert branched.bound is not None and found.bound - 1e-6 <= branched.bound <= best + 1e-6
-    plan = price_and_branch.search(rows, found, local, ONE, 10)
-    if plan is not None:
-        values, cost = plan
-        assert satisfies(rows, values)
-        assert cost == int(np.dot(rows.objective_coefs, values[rows.objective_cols]) + rows.objective_offset)
-        assert cost >= round(best)
+    quick = price_and_branch.rounded(rows, found, ONE, 10)
+    plan = price_and_branch.search(rows, found, local, ONE, 10, start=quick[0] if quick is not None else None)
+    for found_plan in (quick, plan):
+        if found_plan is not None:
+            values, cost = found_plan
+            assert satisfies(rows, values)
+            assert cost == int(np.dot(rows.objective_coefs, values[rows.objective_cols]) + rows.objective_offset)
+            assert cost >= round(best)
 
 
 def test_blocks_are_rows_of_one_job_alone() -> None:

@@ -69,10 +69,13 @@ def rows_of(model: cp_model.CpModel) -> Rows:
     )
 
 
-def restricted(rows: Rows, values: np.ndarray, free: np.ndarray, below: int) -> tuple[cp_model.CpModel, np.ndarray]:
+def restricted(
+    rows: Rows, values: np.ndarray, free: np.ndarray, below: int | None
+) -> tuple[cp_model.CpModel, np.ndarray]:
     """The model over the variables where ``free`` is true, the others held at ``values``, for
-    plans whose objective (with the held part) is below ``below``; and the free variables'
-    indices in the whole model (the small model's variable i is whole-model variable idx[i])."""
+    plans whose objective (with the held part) is below ``below`` (any plan if None); and the
+    free variables' indices in the whole model (the small model's variable i is whole-model
+    variable idx[i]). The free variables are hinted at ``values``."""
     idx = np.flatnonzero(free)
     new_index = np.full(len(free), -1, dtype=np.int64)
     new_index[idx] = np.arange(len(idx))
@@ -100,7 +103,8 @@ def restricted(rows: Rows, values: np.ndarray, free: np.ndarray, below: int) -> 
     objective.vars.extend(new_index[rows.objective_cols[obj_free]].tolist())
     objective.coeffs.extend(rows.objective_coefs[obj_free].tolist())
     objective.offset = rows.objective_offset + held
-    objective_below(model, below)
+    if below is not None:
+        objective_below(model, below)
     proto.solution_hint.vars.extend(range(len(idx)))
     proto.solution_hint.values.extend(values[idx].tolist())
     return model, idx
