@@ -54,14 +54,18 @@ def search(problem: Problem, options: SolverOptions, stop: threading.Event | Non
     def left() -> float:
         return max(options.time_limit_s - (time.perf_counter() - began), 0.0)
 
+    def going() -> bool:
+        """Time is left, and neither Ctrl-C nor ``stop`` has ended the search."""
+        return left() > 0.05 and not interrupt.requested() and not (stop is not None and stop.is_set())
+
     branch_s = BRANCH_SHARE * options.time_limit_s
     found = columns.generate(rows, blocks, local, COLUMNS_SHARE * left(), stop, _lumps(b), branch_s)
     bound = math.floor(found.bound) if found.bound is not None else None
     one = replace(options, workers=1)
     plan: tuple[np.ndarray, int] | None = None
-    if left() > 0.05 and not interrupt.requested() and not (stop is not None and stop.is_set()):
+    if going():
         plan = price_and_branch.rounded(rows, found, one, ROUNDED_SHARE * left())
-    if left() > 0.05 and not interrupt.requested() and not (stop is not None and stop.is_set()):
+    if going():
         start = plan[0] if plan is not None else None
         better = price_and_branch.search(rows, found, local, one, left(), stop, start)
         if better is not None and (plan is None or better[1] < plan[1]):
