@@ -41,7 +41,7 @@ def blocks_of(rows: Rows, jobs: Iterable[np.ndarray]) -> tuple[list[Block], np.n
     owner = np.full(n_vars, -1, dtype=np.int64)
     for j, variables in enumerate(jobs):
         owner[variables] = j
-    row_of = np.repeat(np.arange(n_rows), np.diff(rows.starts))
+    row_of = rows.row_of()
     term_owner = owner[rows.cols]
     lengths = np.diff(rows.starts)
     # a row is a candidate if every term belongs to one and the same job
@@ -83,3 +83,33 @@ def _shaped(rows: Rows, r: int, cols: np.ndarray, coefs: np.ndarray) -> Block | 
     if row[1] >= UNBOUNDED and row[0] > -UNBOUNDED:
         return Block(cols, r, tuple(int(c) for c in coefs), upper, int(row[0]), choice=False)
     return None
+
+
+class PatternTerms:
+    """What a block's pattern (its variables' counts) adds to the objective and to the shared
+    rows. Read once per model; the master LP (planner.solve.master) and price-and-branch
+    (planner.solve.price_and_branch) both build their columns from it."""
+
+    def __init__(self, rows: Rows, blocks: list[Block], local: np.ndarray) -> None:
+        n_vars = len(rows.var_domains)
+        self.in_block = np.zeros(n_vars, dtype=bool)
+        for block in blocks:
+            self.in_block[block.variables] = True
+        self.cost = np.zeros(n_vars, dtype=np.int64)
+        np.add.at(self.cost, rows.objective_cols, rows.objective_coefs)
+        self.row_of = rows.row_of()
+        self._terms: dict[int, list[tuple[int, int]]] = {}
+        for col, coef, r in zip(rows.cols.tolist(), rows.coefs.tolist(), self.row_of.tolist(), strict=True):
+            if self.in_block[col] and not local[r]:
+                self._terms.setdefault(col, []).append((r, coef))
+
+    def column(self, block: Block, counts: tuple[int, ...]) -> tuple[int, dict[int, int]]:
+        """The pattern's cost and its nonzero coefficient in each shared row."""
+        cost = 0
+        coefs: dict[int, int] = {}
+        for v, count in zip(block.variables.tolist(), counts, strict=True):
+            if count:
+                cost += int(self.cost[v]) * int(count)
+                for r, a in self._terms.get(v, ()):
+                    coefs[r] = coefs.get(r, 0) + a * count
+        return cost, {r: a for r, a in coefs.items() if a}

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from planner.solve import interrupt
-from planner.solve.blocks import Block
+from planner.solve.blocks import Block, PatternTerms
 from planner.solve.master import Master
 from planner.solve.pricing import Priced, cheapest_choice, cheapest_cover
 from planner.solve.submodel import Rows
@@ -56,6 +56,8 @@ class Columns:
     iterations: int
     converged: bool
     seconds: float
+    terms: PatternTerms
+    """What each pattern adds to the objective and the shared rows."""
     nodes: int = 1
     """Branches evaluated, the root included."""
     guide: list[int] | None = None
@@ -85,7 +87,8 @@ def generate(
     whole variables). The first patterns are each block's cheapest by its own cost; the
     master's slacks keep it feasible until patterns fit together."""
     began = time.perf_counter()
-    master = Master(rows, blocks, local, lumps or [])
+    terms = PatternTerms(rows, blocks, local)
+    master = Master(rows, blocks, local, lumps or [], terms)
     for k, cheapest in enumerate(_price(blocks, master.reduced_costs(*_no_duals(master)))):
         if cheapest is not None:
             master.add(k, cheapest.counts)
@@ -104,7 +107,7 @@ def generate(
         f"{bound:.0f}" if bound is not None else "none",
         "" if converged else " (stopped early)",
     )
-    return Columns(blocks, master.patterns, bound, iterations, converged, seconds, nodes, guide)
+    return Columns(blocks, master.patterns, bound, iterations, converged, seconds, terms, nodes, guide)
 
 
 def _no_duals(master: Master) -> tuple[np.ndarray, np.ndarray]:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from planner.solve.blocks import Block
+from planner.solve.blocks import Block, PatternTerms
 from planner.solve.pricing import Priced
 from planner.solve.submodel import UNBOUNDED, Rows
 
@@ -47,18 +47,18 @@ class Master:
     """The restricted master LP over ``rows`` (a model's rows, planner.solve.submodel), with
     ``blocks`` convexified and the rows in ``local`` (the blocks' own rows) left to pricing."""
 
-    def __init__(self, rows: Rows, blocks: list[Block], local: np.ndarray, lumps: list[np.ndarray]) -> None:
+    def __init__(
+        self, rows: Rows, blocks: list[Block], local: np.ndarray, lumps: list[np.ndarray], terms: PatternTerms
+    ) -> None:
         from ortools.linear_solver import pywraplp
 
         self.rows = rows
         self.blocks = blocks
-        n_vars, n_rows = len(rows.var_domains), len(rows.names)
-        self.cost = np.zeros(n_vars)
-        np.add.at(self.cost, rows.objective_cols, rows.objective_coefs.astype(float))
-        self.row_of = np.repeat(np.arange(n_rows), np.diff(rows.starts))
-        in_block = np.zeros(n_vars, dtype=bool)
-        for block in blocks:
-            in_block[block.variables] = True
+        self.terms = terms
+        n_rows = len(rows.names)
+        self.cost = terms.cost.astype(float)
+        self.row_of = terms.row_of
+        in_block = terms.in_block
         self.patterns: list[list[tuple[int, ...]]] = [[] for _ in blocks]
         self.columns: list[list[pywraplp.Variable]] = [[] for _ in blocks]
         self._seen: list[set[tuple[int, ...]]] = [set() for _ in blocks]
@@ -77,15 +77,10 @@ class Master:
         self.var_high = np.array([_end(d[-1], inf) for d in rows.var_domains])
         self.shared_vars = [self.lp.NumVar(self.var_low[v], self.var_high[v], "") for v in self.shared]
         lp_vars = dict(zip(self.shared.tolist(), self.shared_vars, strict=True))
-        self.block_terms: dict[int, list[tuple[int, int]]] = {}
         for col, coef, r in zip(rows.cols.tolist(), rows.coefs.tolist(), self.row_of.tolist(), strict=True):
             constraint = self.constraints[r]
-            if constraint is None:
-                continue
-            if col in lp_vars:
+            if constraint is not None and col in lp_vars:  # blocks' terms come with their columns
                 constraint.SetCoefficient(lp_vars[col], constraint.GetCoefficient(lp_vars[col]) + coef)
-            else:
-                self.block_terms.setdefault(col, []).append((r, coef))
         for v, var in lp_vars.items():
             self.objective.SetCoefficient(var, float(self.cost[v]))
         penalty = ARTIFICIAL_COST * max(1.0, float(np.abs(self.cost).max(initial=0.0)))
@@ -113,18 +108,12 @@ class Master:
         self._seen[k].add(counts)
         self.patterns[k].append(counts)
         column = self.lp.NumVar(0.0, self.lp.infinity(), "")
-        coefs: dict[int, int] = {}
-        cost = 0.0
-        for v, count in zip(self.blocks[k].variables.tolist(), counts, strict=True):
-            if count:
-                cost += self.cost[v] * count
-                for r, a in self.block_terms.get(v, ()):
-                    coefs[r] = coefs.get(r, 0) + a * count
+        cost, coefs = self.terms.column(self.blocks[k], counts)
         for r, a in coefs.items():
             constraint = self.constraints[r]
-            if constraint is not None and a:
+            if constraint is not None:
                 constraint.SetCoefficient(column, float(a))
-        self.objective.SetCoefficient(column, cost)
+        self.objective.SetCoefficient(column, float(cost))
         self.convexity[k].SetCoefficient(column, 1.0)
         self.columns[k].append(column)
         return True

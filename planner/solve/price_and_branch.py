@@ -105,9 +105,8 @@ def _model(rows: Rows, columns: Columns, local: np.ndarray) -> tuple[cp_model.Cp
     """The CP-SAT model, its shared variables' indices in the full model (the model's first
     variables, in order), and each block's first choice variable."""
     n_vars = len(rows.var_domains)
-    in_block = np.zeros(n_vars, dtype=bool)
-    for block in columns.blocks:
-        in_block[block.variables] = True
+    terms = columns.terms
+    in_block, cost = terms.in_block, terms.cost
     shared = np.flatnonzero(~in_block)
     new_index = np.full(n_vars, -1, dtype=np.int64)
     new_index[shared] = np.arange(len(shared))
@@ -115,13 +114,6 @@ def _model(rows: Rows, columns: Columns, local: np.ndarray) -> tuple[cp_model.Cp
     proto = model.proto
     for v in shared:
         proto.variables.add().domain.extend(rows.var_domains[v])
-    cost = np.zeros(n_vars, dtype=np.int64)
-    np.add.at(cost, rows.objective_cols, rows.objective_coefs)
-    row_of = np.repeat(np.arange(len(rows.names)), np.diff(rows.starts))
-    block_terms: dict[int, list[tuple[int, int]]] = {}
-    for col, coef, r in zip(rows.cols.tolist(), rows.coefs.tolist(), row_of.tolist(), strict=True):
-        if in_block[col] and not local[r]:
-            block_terms.setdefault(col, []).append((r, coef))
     extra: dict[int, tuple[list[int], list[int]]] = {}  # master row -> the choice variables' terms
     objective_vars = [int(new_index[v]) for v in shared if cost[v]]
     objective_coefs = [int(cost[v]) for v in shared if cost[v]]
@@ -133,18 +125,11 @@ def _model(rows: Rows, columns: Columns, local: np.ndarray) -> tuple[cp_model.Cp
             index = len(proto.variables)
             proto.variables.add().domain.extend([0, 1])
             picks.append(index)
-            coefs: dict[int, int] = {}
-            total = 0
-            for v, count in zip(block.variables.tolist(), counts, strict=True):
-                if count:
-                    total += int(cost[v]) * int(count)
-                    for r, a in block_terms.get(v, ()):
-                        coefs[r] = coefs.get(r, 0) + a * count
+            total, coefs = terms.column(block, counts)
             for r, a in coefs.items():
-                if a:
-                    terms = extra.setdefault(r, ([], []))
-                    terms[0].append(index)
-                    terms[1].append(a)
+                row_terms = extra.setdefault(r, ([], []))
+                row_terms[0].append(index)
+                row_terms[1].append(a)
             if total:
                 objective_vars.append(index)
                 objective_coefs.append(total)

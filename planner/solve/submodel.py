@@ -39,6 +39,10 @@ class Rows:
     objective_coefs: np.ndarray
     objective_offset: float
 
+    def row_of(self) -> np.ndarray:
+        """Each term's row (aligned with ``cols`` and ``coefs``)."""
+        return np.repeat(np.arange(len(self.names)), np.diff(self.starts))
+
 
 def rows_of(model: cp_model.CpModel) -> Rows:
     """The model's rows; it must be a minimisation with linear, unconditional rows only."""
