@@ -1,5 +1,6 @@
-"""The solve paths around the shortlist (planner.solve.strategy): fleets where the shortlist
-is infeasible, incomplete or beside the point still get the right plan, or the explanation;
+"""The solve paths of large fleets (planner.solve.strategy: the decomposition, and the whole
+model below the narrow shortlist's plan): fleets where the shortlist is infeasible, incomplete
+or beside the point still get the right plan, or the explanation;
 searches below an incumbent apply to minimising stages only; frontier points side by side
 give the same frontier; one Ctrl-C stops a search that had not started yet; time accounting."""
 

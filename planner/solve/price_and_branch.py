@@ -8,10 +8,10 @@ plan of the full model (this search proves no bound for it: other patterns were 
 
 First, :func:`rounded` holds each block at the root LP's heaviest pattern and solves the
 shared variables: a whole plan in about 0.1 s. The search starts from it (CP-SAT repairs the
-start where it does not fit). Side by side, 30 s (2026-11-21), three runs each, the same plans:
-200 x 12 76.87M (0.08 % above the bound), 50 x 12 21.21M (0.49 %). Starting from the heaviest
-patterns alone gave 77.00M (three runs) and 21.15-21.23M; other pattern sets and starts tried
-gave 76.94-77.23M on 200 x 12. The whole model's search and the neighbourhood search had
+start where it does not fit). Side by side, 30 s (2026-11-21): 200 x 12 76.87M (0.08 % above
+the bound, the same in five runs), 50 x 12 21.21M (0.49-0.52 %, two plans in six runs).
+Starting from the heaviest patterns alone gave 77.00M (three runs) and 21.15-21.23M; other
+pattern sets and starts tried gave 76.94-77.23M on 200 x 12. The whole model's search and the neighbourhood search had
 ended at 77.6-77.7M, and SCIP's best after 222 s was 76.88M. With a 10 s limit, the rounded
 plan is what 200 x 12 ends with (79.09M, 3.0 %; 8.5 % before it).
 """
